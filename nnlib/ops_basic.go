@@ -1,0 +1,163 @@
+package nnlib
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// pick returns the float64 or float32 instantiation of a kernel for g.
+func pick(g *Graph, k32, k64 kernel) kernel {
+	if g.dt == tensor.Float64 {
+		return k64
+	}
+	return k32
+}
+
+func sigm[T Float](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
+
+func tanhT[T Float](x T) T { return T(math.Tanh(float64(x))) }
+
+// ---------------------------------------------------------------- Linear
+
+type linearK[T Float] struct{ n, in, out int }
+
+func (k *linearK[T]) name() string { return "linear" }
+
+func (k *linearK[T]) forward(in, out []*tensor.Dense) error {
+	x, w, y := data[T](in[0]), data[T](in[1]), data[T](out[0])
+	if len(in) > 2 {
+		b := data[T](in[2])
+		for i := 0; i < k.n; i++ {
+			copy(y[i*k.out:(i+1)*k.out], b)
+		}
+		gemm(false, false, k.n, k.out, k.in, 1, x, k.in, w, k.out, 1, y, k.out)
+		return nil
+	}
+	gemm(false, false, k.n, k.out, k.in, 1, x, k.in, w, k.out, 0, y, k.out)
+	return nil
+}
+
+func (k *linearK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
+	x, w, gy := data[T](in[0]), data[T](in[1]), data[T](gout[0])
+	if gx := data[T](gin[0]); gx != nil {
+		gemm(false, true, k.n, k.in, k.out, 1, gy, k.out, w, k.out, 0, gx, k.in)
+	}
+	if gw := data[T](gin[1]); gw != nil {
+		gemm(true, false, k.in, k.out, k.n, 1, x, k.in, gy, k.out, 0, gw, k.out)
+	}
+	if len(in) > 2 {
+		if gb := data[T](gin[2]); gb != nil {
+			for i := 0; i < k.n; i++ {
+				row := gy[i*k.out : (i+1)*k.out]
+				for j, v := range row {
+					gb[j] += v
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Linear returns x·w + b over the last axis of x: x is (..., in), w is
+// (in, out), b is (out) or nil; the result is (..., out).
+func (g *Graph) Linear(x, w, b *Node) *Node {
+	if !g.ok(x, w, b) {
+		return g.dead()
+	}
+	if len(w.shape) != 2 || len(x.shape) == 0 || x.shape[len(x.shape)-1] != w.shape[0] {
+		return g.fail(&ShapeError{Op: "linear", Want: fmt.Sprintf("x (..., %d) for w %v", firstDim(w.shape), w.shape), Got: x.shape})
+	}
+	in, out := w.shape[0], w.shape[1]
+	n := prod(x.shape) / in
+	ins := []*Node{x, w}
+	diff := []bool{true, true}
+	if b != nil {
+		if len(b.shape) != 1 || b.shape[0] != out {
+			return g.fail(&ShapeError{Op: "linear bias", Want: fmt.Sprintf("(%d)", out), Got: b.shape})
+		}
+		ins = append(ins, b)
+		diff = append(diff, true)
+	}
+	oshape := append(append([]int(nil), x.shape[:len(x.shape)-1]...), out)
+	k := pick(g, &linearK[float32]{n, in, out}, &linearK[float64]{n, in, out})
+	return g.apply(k, diff, [][]int{oshape}, ins...)[0]
+}
+
+func firstDim(s []int) int {
+	if len(s) == 0 {
+		return 0
+	}
+	return s[0]
+}
+
+// ------------------------------------------------------------- Embedding
+
+type embedK[T Float] struct{ n, v, d, pad int }
+
+func (k *embedK[T]) name() string { return "embedding" }
+
+func (k *embedK[T]) ids(in []*tensor.Dense) ([]int, error) {
+	raw := data[T](in[0])
+	ids := make([]int, len(raw))
+	for i, f := range raw {
+		id := int(f)
+		if T(id) != f || id < 0 || id >= k.v {
+			return nil, fmt.Errorf("token id %v out of range [0,%d)", f, k.v)
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+func (k *embedK[T]) forward(in, out []*tensor.Dense) error {
+	ids, err := k.ids(in)
+	if err != nil {
+		return err
+	}
+	tab, y := data[T](in[1]), data[T](out[0])
+	for i, id := range ids {
+		if id == k.pad {
+			continue // the padding row reads as zeros
+		}
+		copy(y[i*k.d:(i+1)*k.d], tab[id*k.d:(id+1)*k.d])
+	}
+	return nil
+}
+
+func (k *embedK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
+	ids, err := k.ids(in)
+	if err != nil {
+		return err
+	}
+	gy, gt := data[T](gout[0]), data[T](gin[1])
+	for i, id := range ids {
+		if id == k.pad {
+			continue
+		}
+		row, src := gt[id*k.d:(id+1)*k.d], gy[i*k.d:(i+1)*k.d]
+		for j, v := range src {
+			row[j] += v
+		}
+	}
+	return nil
+}
+
+// Embedding looks up rows of table (vocab, dim) for the integer ids held
+// in ids (any shape, float-encoded). The result has shape ids.shape+(dim).
+// Ids equal to pad (use -1 for none) read as zero vectors and get no
+// gradient. An id outside the table fails the run with an error.
+func (g *Graph) Embedding(ids, table *Node, pad int) *Node {
+	if !g.ok(ids, table) {
+		return g.dead()
+	}
+	if len(table.shape) != 2 {
+		return g.fail(&ShapeError{Op: "embedding", Want: "table (vocab, dim)", Got: table.shape})
+	}
+	v, d := table.shape[0], table.shape[1]
+	oshape := append(append([]int(nil), ids.shape...), d)
+	n := prod(ids.shape)
+	k := pick(g, &embedK[float32]{n, v, d, pad}, &embedK[float64]{n, v, d, pad})
+	return g.apply(k, []bool{false, true}, [][]int{oshape}, ids, table)[0]
+}

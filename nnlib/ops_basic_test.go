@@ -1,0 +1,53 @@
+package nnlib_test
+
+import (
+	"testing"
+
+	"github.com/parley-ai/parley/nnlib"
+	"github.com/parley-ai/parley/nnlib/nntest"
+)
+
+func TestGradLinear(t *testing.T) {
+	for _, bias := range []bool{true, false} {
+		ps := nnlib.NewParamSet(nnlib.Float64, 1)
+		x := nntest.MustParam(t, ps, "x", []int{2, 3, 4}, nnlib.Uniform(1))
+		w := nntest.MustParam(t, ps, "w", []int{4, 5}, nnlib.Glorot)
+		var b *nnlib.Param
+		if bias {
+			b = nntest.MustParam(t, ps, "b", []int{5}, nnlib.Uniform(1))
+		}
+		var feed func(*nnlib.Machine) error
+		nntest.GradCheck(t, ps, func(g *nnlib.Graph) error {
+			var bn *nnlib.Node
+			if b != nil {
+				bn = g.Param(b)
+			}
+			y := g.Linear(g.Param(x), g.Param(w), bn)
+			var loss *nnlib.Node
+			loss, feed = nntest.Project(g, y, "r", 3)
+			g.SetLoss(loss)
+			return g.Err()
+		}, func(m *nnlib.Machine) error { return feed(m) }, nntest.CheckConfig{})
+	}
+}
+
+func TestGradEmbedding(t *testing.T) {
+	ps := nnlib.NewParamSet(nnlib.Float64, 1)
+	tab := nntest.MustParam(t, ps, "tab", []int{6, 3}, nnlib.Uniform(1))
+	ids := []float64{0, 2, 2, 5, 1, 0} // repeated ids, pad id 0
+	var feed func(*nnlib.Machine) error
+	var in *nnlib.Node
+	nntest.GradCheck(t, ps, func(g *nnlib.Graph) error {
+		in = g.Input("ids", 2, 3)
+		y := g.Embedding(in, g.Param(tab), 0)
+		var loss *nnlib.Node
+		loss, feed = nntest.Project(g, y, "r", 3)
+		g.SetLoss(loss)
+		return g.Err()
+	}, func(m *nnlib.Machine) error {
+		if err := m.Let(in, ids); err != nil {
+			return err
+		}
+		return feed(m)
+	}, nntest.CheckConfig{})
+}

@@ -1,0 +1,308 @@
+package nnlib
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
+
+// lengths decodes a float-encoded (B) lengths tensor, checking 0 <= len <= s.
+func lengths[T Float](d *tensor.Dense, s int) ([]int, error) {
+	raw := data[T](d)
+	out := make([]int, len(raw))
+	for i, f := range raw {
+		n := int(f)
+		if T(n) != f || n < 0 || n > s {
+			return nil, fmt.Errorf("length %v of sequence %d outside [0,%d]", f, i, s)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// lstmSeqK runs one LSTM direction over a whole padded, time-major batch.
+// Inputs: xproj (S,B,4H) = x·Wx+b, wh (H,4H), lens (B). Outputs: hs
+// (S,B,H), hT (B,H), cT (B,H). Gate order i, f, g, o (as PyTorch).
+type lstmSeqK[T Float] struct {
+	s, b, h int
+	reverse bool
+	// caches from forward, reused across runs
+	gates, cs, hprev, cprev []T
+	tmp                     []T
+}
+
+func (k *lstmSeqK[T]) name() string { return "lstm_seq" }
+
+func (k *lstmSeqK[T]) order(i int) int {
+	if k.reverse {
+		return k.s - 1 - i
+	}
+	return i
+}
+
+func (k *lstmSeqK[T]) ensure() {
+	n := k.s * k.b * k.h
+	if len(k.gates) != 4*n {
+		k.gates = make([]T, 4*n)
+		k.cs = make([]T, n)
+		k.hprev = make([]T, n)
+		k.cprev = make([]T, n)
+		k.tmp = make([]T, 2*k.b*k.h)
+	}
+}
+
+func (k *lstmSeqK[T]) forward(in, out []*tensor.Dense) error {
+	lens, err := lengths[T](in[2], k.s)
+	if err != nil {
+		return err
+	}
+	k.ensure()
+	xp, wh := data[T](in[0]), data[T](in[1])
+	hs, hT, cT := data[T](out[0]), data[T](out[1]), data[T](out[2])
+	B, H := k.b, k.h
+	h, c := hT, cT // running state lives in the outputs; starts at zero
+	for i := 0; i < k.s; i++ {
+		t := k.order(i)
+		base := t * B
+		z := k.gates[base*4*H : (base+B)*4*H]
+		copy(z, xp[base*4*H:(base+B)*4*H])
+		copy(k.hprev[base*H:(base+B)*H], h)
+		copy(k.cprev[base*H:(base+B)*H], c)
+		gemm(false, false, B, 4*H, H, 1, h, H, wh, 4*H, 1, z, 4*H)
+		for b := 0; b < B; b++ {
+			zr := z[b*4*H : (b+1)*4*H]
+			if t >= lens[b] {
+				clear(zr) // padded step: state unchanged, output 0
+				continue
+			}
+			hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
+			csb := k.cs[(base+b)*H : (base+b+1)*H]
+			hsb := hs[(base+b)*H : (base+b+1)*H]
+			lstmCellFwd(zr, cb, hb, csb, hsb, H)
+		}
+	}
+	return nil
+}
+
+// lstmCellFwd applies the gate nonlinearities to z (4H, in place), updates
+// the cell c and hidden h (in place) and writes copies to cOut and hOut.
+func lstmCellFwd[T Float](z, c, h, cOut, hOut []T, H int) {
+	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
+	for j := 0; j < H; j++ {
+		i, f, g, o := sigm(zi[j]), sigm(zf[j]), tanhT(zg[j]), sigm(zo[j])
+		zi[j], zf[j], zg[j], zo[j] = i, f, g, o
+		cn := f*c[j] + i*g
+		hn := o * tanhT(cn)
+		c[j], h[j] = cn, hn
+		cOut[j], hOut[j] = cn, hn
+	}
+}
+
+// lstmCellBwd turns the gradients dh, dc of a step's outputs into the
+// pre-activation gradient dz (4H) and the gradient reaching c_prev
+// (written to dc). a holds the activated gates, cNew the new cell and
+// cPrev the previous cell.
+func lstmCellBwd[T Float](a, cNew, cPrev, dh, dc, dz []T, H int) {
+	for j := 0; j < H; j++ {
+		i, f, g, o := a[j], a[H+j], a[2*H+j], a[3*H+j]
+		tc := tanhT(cNew[j])
+		dcj := dc[j] + dh[j]*o*(1-tc*tc)
+		dz[j] = dcj * g * i * (1 - i)
+		dz[H+j] = dcj * cPrev[j] * f * (1 - f)
+		dz[2*H+j] = dcj * i * (1 - g*g)
+		dz[3*H+j] = dh[j] * tc * o * (1 - o)
+		dc[j] = dcj * f
+	}
+}
+
+func (k *lstmSeqK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
+	lens, err := lengths[T](in[2], k.s)
+	if err != nil {
+		return err
+	}
+	wh := data[T](in[1])
+	ghs, ghT, gcT := data[T](gout[0]), data[T](gout[1]), data[T](gout[2])
+	B, H := k.b, k.h
+	dh, dc := k.tmp[:B*H], k.tmp[B*H:]
+	copy(dh, ghT)
+	copy(dc, gcT)
+	dZ := data[T](gin[0])
+	if dZ == nil {
+		dZ = make([]T, k.s*B*4*H)
+	}
+	dhp := make([]T, B*H)
+	for i := k.s - 1; i >= 0; i-- {
+		t := k.order(i)
+		base := t * B
+		for b := 0; b < B; b++ {
+			if t >= lens[b] {
+				continue
+			}
+			r := base + b
+			dhb := dh[b*H : (b+1)*H]
+			g := ghs[r*H : (r+1)*H]
+			for j := range dhb {
+				dhb[j] += g[j]
+			}
+			lstmCellBwd(k.gates[r*4*H:(r+1)*4*H], k.cs[r*H:(r+1)*H], k.cprev[r*H:(r+1)*H], dhb, dc[b*H:(b+1)*H], dZ[r*4*H:(r+1)*4*H], H)
+		}
+		gemm(false, true, B, H, 4*H, 1, dZ[base*4*H:(base+B)*4*H], 4*H, wh, 4*H, 0, dhp, H)
+		for b := 0; b < B; b++ {
+			if t < lens[b] {
+				copy(dh[b*H:(b+1)*H], dhp[b*H:(b+1)*H])
+			}
+		}
+	}
+	if gwh := data[T](gin[1]); gwh != nil {
+		gemm(true, false, H, 4*H, k.s*B, 1, k.hprev, H, dZ, 4*H, 1, gwh, 4*H)
+	}
+	return nil
+}
+
+// LSTMSeq runs one LSTM direction over a time-major padded batch. xproj
+// (S,B,4H) is the input projection x·Wx + b (gate order i, f, g, o), wh
+// (H,4H) the recurrent weights and lens (B) the float-encoded sequence
+// lengths. With reverse, each sequence is read from its own last valid step
+// backwards. Padded steps (t >= lens[b]) change neither the state nor the
+// output, which is zero there, so the result equals running each sequence
+// alone (PyTorch's packed sequences). It returns all hidden states hs
+// (S,B,H) and the final hidden and cell states hT, cT (B,H).
+//
+// The whole sequence is one fused kernel with hand-written backpropagation
+// through time: one GEMM per step forward and backward, and one GEMM with
+// K = S·B for the recurrent weight gradient.
+func (g *Graph) LSTMSeq(xproj, wh, lens *Node, reverse bool) (hs, hT, cT *Node) {
+	if !g.ok(xproj, wh, lens) {
+		return g.dead(), g.dead(), g.dead()
+	}
+	if len(wh.shape) != 2 || wh.shape[1] != 4*wh.shape[0] {
+		d := g.fail(&ShapeError{Op: "lstm", Want: "wh (H, 4H)", Got: wh.shape})
+		return d, d, d
+	}
+	H := wh.shape[0]
+	if len(xproj.shape) != 3 || xproj.shape[2] != 4*H {
+		d := g.fail(&ShapeError{Op: "lstm", Want: fmt.Sprintf("xproj (S, B, %d)", 4*H), Got: xproj.shape})
+		return d, d, d
+	}
+	S, B := xproj.shape[0], xproj.shape[1]
+	if len(lens.shape) != 1 || lens.shape[0] != B {
+		d := g.fail(&ShapeError{Op: "lstm", Want: fmt.Sprintf("lens (%d)", B), Got: lens.shape})
+		return d, d, d
+	}
+	k := pick(g, &lstmSeqK[float32]{s: S, b: B, h: H, reverse: reverse}, &lstmSeqK[float64]{s: S, b: B, h: H, reverse: reverse})
+	o := g.apply(k, []bool{true, true, false}, [][]int{{S, B, H}, {B, H}, {B, H}}, xproj, wh, lens)
+	return o[0], o[1], o[2]
+}
+
+// lstmCellK is one fused LSTM step: inputs x (B,In), h (B,H), c (B,H),
+// wx (In,4H), wh (H,4H), b (4H); outputs h', c'.
+type lstmCellK[T Float] struct {
+	b, in, h int
+	gates    []T
+}
+
+func (k *lstmCellK[T]) name() string { return "lstm_cell" }
+
+func (k *lstmCellK[T]) forward(in, out []*tensor.Dense) error {
+	x, h, c := data[T](in[0]), data[T](in[1]), data[T](in[2])
+	wx, wh, bias := data[T](in[3]), data[T](in[4]), data[T](in[5])
+	hn, cn := data[T](out[0]), data[T](out[1])
+	B, H := k.b, k.h
+	if len(k.gates) != B*4*H {
+		k.gates = make([]T, B*4*H)
+	}
+	z := k.gates
+	for b := 0; b < B; b++ {
+		copy(z[b*4*H:(b+1)*4*H], bias)
+	}
+	gemm(false, false, B, 4*H, k.in, 1, x, k.in, wx, 4*H, 1, z, 4*H)
+	gemm(false, false, B, 4*H, H, 1, h, H, wh, 4*H, 1, z, 4*H)
+	copy(cn, c)
+	for b := 0; b < B; b++ {
+		cb := cn[b*H : (b+1)*H]
+		hb := hn[b*H : (b+1)*H]
+		lstmCellFwd(z[b*4*H:(b+1)*4*H], cb, hb, cb, hb, H)
+	}
+	return nil
+}
+
+func (k *lstmCellK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
+	x, h, c := data[T](in[0]), data[T](in[1]), data[T](in[2])
+	wx, wh := data[T](in[3]), data[T](in[4])
+	cn := data[T](out[1])
+	ghn, gcn := data[T](gout[0]), data[T](gout[1])
+	B, H := k.b, k.h
+	dz := make([]T, B*4*H)
+	dc := append([]T(nil), gcn...)
+	for b := 0; b < B; b++ {
+		lstmCellBwd(k.gates[b*4*H:(b+1)*4*H], cn[b*H:(b+1)*H], c[b*H:(b+1)*H], ghn[b*H:(b+1)*H], dc[b*H:(b+1)*H], dz[b*4*H:(b+1)*4*H], H)
+	}
+	if gx := data[T](gin[0]); gx != nil {
+		gemm(false, true, B, k.in, 4*H, 1, dz, 4*H, wx, 4*H, 1, gx, k.in)
+	}
+	if gh := data[T](gin[1]); gh != nil {
+		gemm(false, true, B, H, 4*H, 1, dz, 4*H, wh, 4*H, 1, gh, H)
+	}
+	if gc := data[T](gin[2]); gc != nil {
+		for i, v := range dc {
+			gc[i] += v
+		}
+	}
+	if gwx := data[T](gin[3]); gwx != nil {
+		gemm(true, false, k.in, 4*H, B, 1, x, k.in, dz, 4*H, 1, gwx, 4*H)
+	}
+	if gwh := data[T](gin[4]); gwh != nil {
+		gemm(true, false, H, 4*H, B, 1, h, H, dz, 4*H, 1, gwh, 4*H)
+	}
+	if gb := data[T](gin[5]); gb != nil {
+		for b := 0; b < B; b++ {
+			for j, v := range dz[b*4*H : (b+1)*4*H] {
+				gb[j] += v
+			}
+		}
+	}
+	return nil
+}
+
+// LSTMCell is one fused LSTM step (gate order i, f, g, o): from input x
+// (B,In) and state h, c (B,H) with weights wx (In,4H), wh (H,4H) and bias
+// b (4H) it returns the new state h', c' (B,H).
+func (g *Graph) LSTMCell(x, h, c, wx, wh, b *Node) (hNew, cNew *Node) {
+	if !g.ok(x, h, c, wx, wh, b) {
+		return g.dead(), g.dead()
+	}
+	if len(wh.shape) != 2 || wh.shape[1] != 4*wh.shape[0] {
+		d := g.fail(&ShapeError{Op: "lstm cell", Want: "wh (H, 4H)", Got: wh.shape})
+		return d, d
+	}
+	H := wh.shape[0]
+	if len(x.shape) != 2 {
+		d := g.fail(&ShapeError{Op: "lstm cell", Want: "x (B, In)", Got: x.shape})
+		return d, d
+	}
+	B, In := x.shape[0], x.shape[1]
+	for _, c := range []struct {
+		n    *Node
+		want []int
+	}{{h, []int{B, H}}, {c, []int{B, H}}, {wx, []int{In, 4 * H}}, {b, []int{4 * H}}} {
+		if !sameShape(c.n.shape, c.want) {
+			d := g.fail(&ShapeError{Op: "lstm cell", Want: fmt.Sprint(c.want), Got: c.n.shape})
+			return d, d
+		}
+	}
+	k := pick(g, &lstmCellK[float32]{b: B, in: In, h: H}, &lstmCellK[float64]{b: B, in: In, h: H})
+	o := g.apply(k, []bool{true, true, true, true, true, true}, [][]int{{B, H}, {B, H}}, x, h, c, wx, wh, b)
+	return o[0], o[1]
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
