@@ -313,7 +313,8 @@ func prod(s []int) int {
 }
 
 // SetLoss marks a scalar node as the loss that training minimises: Compile
-// then adds the backward pass for every bound parameter.
+// then adds the backward pass for every bound parameter (training graphs
+// only: an inference graph with a loss computes the loss alone).
 func (g *Graph) SetLoss(loss *Node) {
 	if !g.ok(loss) {
 		return
@@ -340,8 +341,8 @@ func (g *Graph) Compile() (*Machine, error) {
 			m.pnodes = append(m.pnodes, n.n)
 		}
 	}
-	var opts []G.VMOpt
-	if g.loss != nil {
+	opts := machineOpts()
+	if g.loss != nil && g.train {
 		if len(m.pnodes) == 0 {
 			return nil, errors.New("nnlib: compile: loss set but the graph uses no parameters")
 		}
@@ -373,3 +374,6 @@ func (g *Graph) InputNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// InputNode returns the input created with name, or nil.
+func (g *Graph) InputNode(name string) *Node { return g.inputs[name] }

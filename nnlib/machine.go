@@ -46,35 +46,36 @@ type Machine struct {
 // Graph returns the machine's graph.
 func (m *Machine) Graph() *Graph { return m.g }
 
-// Let binds data (a []float32 for float32 graphs, []float64 for float64)
-// to an input node for the next run. The slice is read, not copied, during
-// the run: do not modify it until Run returns.
+// Let binds data ([]float32 or []float64) to an input node for the next
+// run. Data of the graph's own dtype is read, not copied, during the run:
+// do not modify it until Run returns; other data is converted.
 func (m *Machine) Let(n *Node, data any) error {
 	if n == nil || n.n == nil || n.g != m.g {
 		return fmt.Errorf("nnlib: let: node is not an input of this graph")
 	}
 	size := prod(n.shape)
-	var t *tensor.Dense
+	var backing any
+	var got int
 	switch d := data.(type) {
 	case []float32:
-		if m.g.dt != tensor.Float32 {
-			return fmt.Errorf("nnlib: let %s: got float32 data for a %v graph", n.Name(), m.g.dt)
+		got = len(d)
+		backing = d
+		if m.g.dt == tensor.Float64 {
+			backing = convert[float64](d)
 		}
-		if len(d) != size {
-			return &ShapeError{Op: "let " + n.Name(), Want: fmt.Sprintf("%v (%d values)", n.shape, size), Got: []int{len(d)}}
-		}
-		t = tensor.New(tensor.WithShape(n.shape...), tensor.WithBacking(d))
 	case []float64:
-		if m.g.dt != tensor.Float64 {
-			return fmt.Errorf("nnlib: let %s: got float64 data for a %v graph", n.Name(), m.g.dt)
+		got = len(d)
+		backing = d
+		if m.g.dt == tensor.Float32 {
+			backing = convert[float32](d)
 		}
-		if len(d) != size {
-			return &ShapeError{Op: "let " + n.Name(), Want: fmt.Sprintf("%v (%d values)", n.shape, size), Got: []int{len(d)}}
-		}
-		t = tensor.New(tensor.WithShape(n.shape...), tensor.WithBacking(d))
 	default:
 		return fmt.Errorf("nnlib: let %s: unsupported data type %T", n.Name(), data)
 	}
+	if got != size {
+		return &ShapeError{Op: "let " + n.Name(), Want: fmt.Sprintf("%v (%d values)", n.shape, size), Got: []int{got}}
+	}
+	t := tensor.New(tensor.WithShape(n.shape...), tensor.WithBacking(backing))
 	return safeCall(func() error { return G.Let(n.n, t) })
 }
 
@@ -92,7 +93,7 @@ func (m *Machine) Run(ctx context.Context) error {
 	if err := safeCall(m.vm.RunAll); err != nil {
 		return fmt.Errorf("nnlib: run: %w", err)
 	}
-	if m.g.loss == nil {
+	if m.g.loss == nil || !m.g.train {
 		return nil
 	}
 	for i, p := range m.params {
@@ -213,4 +214,12 @@ func (m *Machine) Close() error {
 	}
 	m.closed = true
 	return safeCall(m.vm.Close)
+}
+
+func convert[D, S Float](src []S) []D {
+	out := make([]D, len(src))
+	for i, v := range src {
+		out[i] = D(v)
+	}
+	return out
 }

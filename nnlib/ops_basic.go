@@ -161,3 +161,49 @@ func (g *Graph) Embedding(ids, table *Node, pad int) *Node {
 	k := pick(g, &embedK[float32]{n, v, d, pad}, &embedK[float64]{n, v, d, pad})
 	return g.apply(k, []bool{false, true}, [][]int{oshape}, ids, table)[0]
 }
+
+// ------------------------------------------------------------- Unstack
+
+type unstackK[T Float] struct{ n int }
+
+func (k *unstackK[T]) name() string { return "unstack" }
+
+func (k *unstackK[T]) forward(in, out []*tensor.Dense) error {
+	x := data[T](in[0])
+	for i, o := range out {
+		copy(data[T](o), x[i*k.n:(i+1)*k.n])
+	}
+	return nil
+}
+
+func (k *unstackK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
+	gx := data[T](gin[0])
+	for i, g := range gout {
+		for j, v := range data[T](g) {
+			gx[i*k.n+j] += v
+		}
+	}
+	return nil
+}
+
+// Unstack splits x (T, ...) along its first axis into T nodes of shape
+// (...): the per-step inputs of a decoder unrolled over time.
+func (g *Graph) Unstack(x *Node) []*Node {
+	if !g.ok(x) || len(x.shape) < 2 {
+		if g.ok(x) {
+			g.fail(&ShapeError{Op: "unstack", Want: "at least 2 dimensions", Got: x.shape})
+		}
+		return nil
+	}
+	T := x.shape[0]
+	rest := append([]int(nil), x.shape[1:]...)
+	shapes := make([][]int, T)
+	for i := range shapes {
+		shapes[i] = rest
+	}
+	if T == 1 {
+		return []*Node{g.Reshape(x, rest...)}
+	}
+	n := prod(rest)
+	return g.apply(pick(g, &unstackK[float32]{n}, &unstackK[float64]{n}), []bool{true}, shapes, x)
+}

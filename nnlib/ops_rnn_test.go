@@ -136,3 +136,19 @@ func TestGradCrossEntropy(t *testing.T) {
 		}, f.feed, nntest.CheckConfig{})
 	}
 }
+
+func TestGradUnstack(t *testing.T) {
+	ps := nnlib.NewParamSet(nnlib.Float64, 6)
+	x := nntest.MustParam(t, ps, "x", []int{3, 2, 2}, nnlib.Uniform(1))
+	var f feeder
+	nntest.GradCheck(t, ps, func(g *nnlib.Graph) error {
+		parts := g.Unstack(g.Param(x))
+		// use the steps unequally: step 1 twice, step 2 not at all
+		l1, f1 := nntest.Project(g, g.Add(parts[0], parts[1]), "r1", 1)
+		l2, f2 := nntest.Project(g, parts[1], "r2", 2)
+		f.add(f1)
+		f.add(f2)
+		g.SetLoss(g.Add(l1, l2))
+		return g.Err()
+	}, f.feed, nntest.CheckConfig{})
+}
