@@ -118,7 +118,12 @@ func (g *Graph) Param(p *Param) *Node {
 	}
 	var gn *G.Node
 	err := safeCall(func() error {
-		gn = G.NodeFromAny(g.g, p.Value, G.WithName(p.Name))
+		// Each graph gets its own tensor header over the shared backing
+		// array: no copy, optimiser updates are seen at once, and gorgonia's
+		// per-machine bookkeeping on the header (it sets an engine on
+		// every bound value) never touches another graph's.
+		view := tensor.New(tensor.WithShape(p.Value.Shape().Clone()...), tensor.WithBacking(p.Value.Data()))
+		gn = G.NodeFromAny(g.g, view, G.WithName(p.Name))
 		return nil
 	})
 	if err != nil {

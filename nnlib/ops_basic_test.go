@@ -1,6 +1,7 @@
 package nnlib_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/parley-ai/parley/nnlib"
@@ -50,4 +51,18 @@ func TestGradEmbedding(t *testing.T) {
 		}
 		return feed(m)
 	}, nntest.CheckConfig{})
+}
+
+func TestExp32Accuracy(t *testing.T) {
+	worst := 0.0
+	for x := -80.0; x <= 80; x += 0.0137 {
+		got := float64(nnlib.Exp32(float32(x)))
+		want := math.Exp(float64(float32(x)))
+		if rel := math.Abs(got-want) / want; rel > worst {
+			worst = rel
+		}
+	}
+	if worst > 1e-6 {
+		t.Errorf("exp32 worst relative error %.3g > 1e-6", worst)
+	}
 }
