@@ -274,20 +274,6 @@ func (g *Graph) ReLU(a *Node) *Node {
 	return g.wrap("relu", func() (*G.Node, error) { return G.Rectify(a.n) }, a)
 }
 
-// Concat joins nodes along axis.
-func (g *Graph) Concat(axis int, ns ...*Node) *Node {
-	if len(ns) == 1 {
-		return ns[0]
-	}
-	return g.wrap("concat", func() (*G.Node, error) {
-		gs := make(G.Nodes, len(ns))
-		for i, n := range ns {
-			gs[i] = n.n
-		}
-		return G.Concat(axis, gs...)
-	}, ns...)
-}
-
 // Reshape returns a with a new shape of the same size.
 func (g *Graph) Reshape(a *Node, shape ...int) *Node {
 	if !g.ok(a) {

@@ -28,7 +28,9 @@ type kernel interface {
 	// backward accumulates into gin (zeroed tensors shaped like the inputs;
 	// nil for inputs that are not differentiable) the gradients of the
 	// inputs given gout, the gradients of the outputs. in and out are the
-	// values of the same run's forward pass.
+	// values of the same run's forward pass; backward must not read out
+	// (later ops may have overwritten it in place): a kernel keeps a copy
+	// of any output it needs.
 	backward(in, out, gout, gin []*tensor.Dense) error
 }
 
@@ -302,16 +304,15 @@ func (op *partOp) Do(vs ...G.Value) (G.Value, error) {
 	if !ok {
 		return nil, fmt.Errorf("nnlib: part: input is %T", vs[0])
 	}
+	// A view, not a copy: parts are disjoint, and no kernel's backward
+	// reads its own outputs (kernels cache what they need), so a later op
+	// writing into a part in place cannot corrupt anything still needed.
 	n := op.shape.TotalSize()
 	switch d := src.Data().(type) {
 	case []float64:
-		buf := make([]float64, n)
-		copy(buf, d[op.off:op.off+n])
-		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(buf)), nil
+		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(d[op.off:op.off+n:op.off+n])), nil
 	case []float32:
-		buf := make([]float32, n)
-		copy(buf, d[op.off:op.off+n])
-		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(buf)), nil
+		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(d[op.off:op.off+n:op.off+n])), nil
 	}
 	return nil, fmt.Errorf("nnlib: part: unsupported dtype %v", src.Dtype())
 }

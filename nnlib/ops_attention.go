@@ -3,6 +3,7 @@ package nnlib
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gorgonia.org/tensor"
 )
@@ -43,7 +44,11 @@ func softmaxBwd[T Float](a, da, de []T) {
 
 // contextFwd: ctx[b] = Σ_s α[b,s]·values[s,b].
 func contextFwd[T Float](alpha, values, ctx []T, S, B, D int) {
-	for b := 0; b < B; b++ {
+	parallelFor(B, S*D, func(lo, hi int) { contextFwdRange(alpha, values, ctx, S, B, D, lo, hi) })
+}
+
+func contextFwdRange[T Float](alpha, values, ctx []T, S, B, D, lo, hi int) {
+	for b := lo; b < hi; b++ {
 		cb := ctx[b*D : (b+1)*D]
 		for s := 0; s < S; s++ {
 			a := alpha[b*S+s]
@@ -61,7 +66,11 @@ func contextFwd[T Float](alpha, values, ctx []T, S, B, D int) {
 // contextBwd computes dα[b,s] = gα[b,s] + gctx[b]·values[s,b] into da and
 // adds α[b,s]·gctx[b] to gvalues (if not nil).
 func contextBwd[T Float](alpha, galpha, gctx, values, gvalues, da []T, S, B, D int) {
-	for b := 0; b < B; b++ {
+	parallelFor(B, S*D, func(lo, hi int) { contextBwdRange(alpha, galpha, gctx, values, gvalues, da, S, B, D, lo, hi) })
+}
+
+func contextBwdRange[T Float](alpha, galpha, gctx, values, gvalues, da []T, S, B, D, lo, hi int) {
+	for b := lo; b < hi; b++ {
 		gc := gctx[b*D : (b+1)*D]
 		for s := 0; s < S; s++ {
 			r := (s*B + b) * D
@@ -96,6 +105,7 @@ type additiveK[T Float] struct {
 	loc            bool
 	nf, w          int
 	u, qp, conv    []T
+	alpha          []T // copy of the output weights for backward
 }
 
 func (k *additiveK[T]) name() string {
@@ -133,33 +143,36 @@ func (k *additiveK[T]) forward(in, out []*tensor.Dense) error {
 		lp = make([]T, B*S*A)
 		gemm(false, false, B*S, A, k.nf, 1, k.conv, k.nf, uf, A, 0, lp, A)
 	}
-	e := make([]T, S)
-	for b := 0; b < B; b++ {
-		n := lens[b]
-		qb := qp[b*A : (b+1)*A]
-		for s := 0; s < n; s++ {
-			r := (s*B + b) * A
-			ks, us := keys[r:r+A], k.u[r:r+A]
-			var dot T
-			if lp != nil {
-				ls := lp[(b*S+s)*A : (b*S+s+1)*A]
-				for j := range us {
-					x := tanhT(ks[j] + qb[j] + ls[j])
-					us[j] = x
-					dot += v[j] * x
+	parallelFor(B, S*A, func(lo, hi int) {
+		e := make([]T, S)
+		for b := lo; b < hi; b++ {
+			n := lens[b]
+			qb := qp[b*A : (b+1)*A]
+			for s := 0; s < n; s++ {
+				r := (s*B + b) * A
+				ks, us := keys[r:r+A], k.u[r:r+A]
+				var dot T
+				if lp != nil {
+					ls := lp[(b*S+s)*A : (b*S+s+1)*A]
+					for j := range us {
+						x := tanhT(ks[j] + qb[j] + ls[j])
+						us[j] = x
+						dot += v[j] * x
+					}
+				} else {
+					for j := range us {
+						x := tanhT(ks[j] + qb[j])
+						us[j] = x
+						dot += v[j] * x
+					}
 				}
-			} else {
-				for j := range us {
-					x := tanhT(ks[j] + qb[j])
-					us[j] = x
-					dot += v[j] * x
-				}
+				e[s] = dot
 			}
-			e[s] = dot
+			maskedSoftmax(e, alpha[b*S:(b+1)*S], n)
 		}
-		maskedSoftmax(e, alpha[b*S:(b+1)*S], n)
-	}
+	})
 	contextFwd(alpha, values, ctx, S, B, k.d)
+	k.alpha = append(k.alpha[:0], alpha...)
 	return nil
 }
 
@@ -191,45 +204,58 @@ func (k *additiveK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 	}
 	q, values := data[T](in[0]), data[T](in[2])
 	wq, v := data[T](in[4]), data[T](in[6])
-	alpha := data[T](out[1])
+	alpha := k.alpha
 	gctx, galpha := data[T](gout[0]), data[T](gout[1])
 	S, B, A, D := k.s, k.b, k.a, k.d
 	da := make([]T, B*S)
 	contextBwd(alpha, galpha, gctx, values, data[T](gin[2]), da, S, B, D)
-	de := make([]T, S)
 	dqp := make([]T, B*A)
 	gkeys, gv := data[T](gin[1]), data[T](gin[6])
 	var dlp []T
 	if k.loc {
 		dlp = make([]T, B*S*A)
 	}
-	dpre := make([]T, A)
-	for b := 0; b < B; b++ {
-		n := lens[b]
-		softmaxBwd(alpha[b*S:b*S+n], da[b*S:b*S+n], de[:n])
-		dq := dqp[b*A : (b+1)*A]
-		for s := 0; s < n; s++ {
-			r := (s*B + b) * A
-			us := k.u[r : r+A]
-			des := de[s]
-			for j, x := range us {
-				if gv != nil {
-					gv[j] += des * x
+	var mu sync.Mutex
+	parallelFor(B, S*A, func(lo, hi int) {
+		de, dpre := make([]T, S), make([]T, A)
+		var pgv []T // this worker's share of the gradient of v
+		if gv != nil {
+			pgv = make([]T, A)
+		}
+		for b := lo; b < hi; b++ {
+			n := lens[b]
+			softmaxBwd(alpha[b*S:b*S+n], da[b*S:b*S+n], de[:n])
+			dq := dqp[b*A : (b+1)*A]
+			for s := 0; s < n; s++ {
+				r := (s*B + b) * A
+				us := k.u[r : r+A]
+				des := de[s]
+				for j, x := range us {
+					if pgv != nil {
+						pgv[j] += des * x
+					}
+					dpre[j] = des * v[j] * (1 - x*x)
+					dq[j] += dpre[j]
 				}
-				dpre[j] = des * v[j] * (1 - x*x)
-				dq[j] += dpre[j]
-			}
-			if gkeys != nil {
-				gk := gkeys[r : r+A]
-				for j, d := range dpre {
-					gk[j] += d
+				if gkeys != nil {
+					gk := gkeys[r : r+A]
+					for j, d := range dpre {
+						gk[j] += d
+					}
 				}
-			}
-			if dlp != nil {
-				copy(dlp[(b*S+s)*A:(b*S+s+1)*A], dpre)
+				if dlp != nil {
+					copy(dlp[(b*S+s)*A:(b*S+s+1)*A], dpre)
+				}
 			}
 		}
-	}
+		if pgv != nil {
+			mu.Lock()
+			for j, x := range pgv {
+				gv[j] += x
+			}
+			mu.Unlock()
+		}
+	})
 	if gq := data[T](gin[0]); gq != nil {
 		gemm(false, true, B, k.hq, A, 1, dqp, A, wq, A, 1, gq, k.hq)
 	}
@@ -374,7 +400,7 @@ func (g *Graph) additive(q, keys, values, lens, wq, bq, v *Node, loc *LocationPa
 type luongK[T Float] struct {
 	s, b, h, d int
 	general    bool
-	qw         []T
+	qw, alpha  []T
 }
 
 func (k *luongK[T]) name() string { return "attention_luong" }
@@ -410,6 +436,7 @@ func (k *luongK[T]) forward(in, out []*tensor.Dense) error {
 		maskedSoftmax(e, alpha[b*S:(b+1)*S], n)
 	}
 	contextFwd(alpha, values, ctx, S, B, D)
+	k.alpha = append(k.alpha[:0], alpha...)
 	return nil
 }
 
@@ -419,7 +446,7 @@ func (k *luongK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 		return err
 	}
 	q, values := data[T](in[0]), data[T](in[1])
-	alpha := data[T](out[1])
+	alpha := k.alpha
 	gctx, galpha := data[T](gout[0]), data[T](gout[1])
 	S, B, D := k.s, k.b, k.d
 	gvalues := data[T](gin[1])

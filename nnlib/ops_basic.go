@@ -244,3 +244,92 @@ func (g *Graph) Unstack(x *Node) []*Node {
 	n := prod(rest)
 	return g.apply(pick(g, &unstackK[float32]{n}, &unstackK[float64]{n}), []bool{true}, shapes, x)
 }
+
+// -------------------------------------------------------------- Concat
+
+// concatK joins inputs along an axis: seen as (outer, chunk_i) matrices,
+// output row r is the concatenation of every input's row r.
+type concatK[T Float] struct {
+	outer  int
+	chunks []int
+}
+
+func (k *concatK[T]) name() string { return "concat" }
+
+func (k *concatK[T]) forward(in, out []*tensor.Dense) error {
+	y := data[T](out[0])
+	total := 0
+	for _, c := range k.chunks {
+		total += c
+	}
+	off := 0
+	for i, x := range in {
+		xs, c := data[T](x), k.chunks[i]
+		for r := 0; r < k.outer; r++ {
+			copy(y[r*total+off:r*total+off+c], xs[r*c:(r+1)*c])
+		}
+		off += c
+	}
+	return nil
+}
+
+func (k *concatK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
+	gy := data[T](gout[0])
+	total := 0
+	for _, c := range k.chunks {
+		total += c
+	}
+	off := 0
+	for i := range in {
+		c := k.chunks[i]
+		if gx := data[T](gin[i]); gx != nil {
+			for r := 0; r < k.outer; r++ {
+				src, dst := gy[r*total+off:r*total+off+c], gx[r*c:(r+1)*c]
+				for j, v := range src {
+					dst[j] += v
+				}
+			}
+		}
+		off += c
+	}
+	return nil
+}
+
+// Concat joins nodes along axis; all other dimensions must agree.
+func (g *Graph) Concat(axis int, ns ...*Node) *Node {
+	if len(ns) == 1 {
+		return ns[0]
+	}
+	if !g.ok(ns...) {
+		return g.dead()
+	}
+	if len(ns) == 0 {
+		return g.fail(fmt.Errorf("nnlib: concat of nothing"))
+	}
+	ref := ns[0].shape
+	if axis < 0 || axis >= len(ref) {
+		return g.fail(&ShapeError{Op: fmt.Sprintf("concat axis %d", axis), Want: "an existing axis", Got: ref})
+	}
+	oshape := append([]int(nil), ref...)
+	oshape[axis] = 0
+	chunks := make([]int, len(ns))
+	for i, n := range ns {
+		if len(n.shape) != len(ref) {
+			return g.fail(&ShapeError{Op: "concat", Want: fmt.Sprintf("rank %d", len(ref)), Got: n.shape})
+		}
+		for d := range ref {
+			if d != axis && n.shape[d] != ref[d] {
+				return g.fail(&ShapeError{Op: "concat", Want: fmt.Sprintf("%v outside axis %d", ref, axis), Got: n.shape})
+			}
+		}
+		oshape[axis] += n.shape[axis]
+		chunks[i] = prod(n.shape[axis:])
+	}
+	outer := prod(ref[:axis])
+	diff := make([]bool, len(ns))
+	for i := range diff {
+		diff[i] = true
+	}
+	k := pick(g, &concatK[float32]{outer, chunks}, &concatK[float64]{outer, chunks})
+	return g.apply(k, diff, [][]int{oshape}, ns...)[0]
+}

@@ -1,6 +1,7 @@
 package nnlib_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -64,5 +65,28 @@ func TestExp32Accuracy(t *testing.T) {
 	}
 	if worst > 1e-6 {
 		t.Errorf("exp32 worst relative error %.3g > 1e-6", worst)
+	}
+}
+
+func TestGradConcat(t *testing.T) {
+	for axis := 0; axis < 3; axis++ {
+		ps := nnlib.NewParamSet(nnlib.Float64, 1)
+		a := nntest.MustParam(t, ps, "a", []int{2, 3, 4}, nnlib.Uniform(1))
+		shapeB := []int{2, 3, 4}
+		shapeB[axis] = 1
+		b := nntest.MustParam(t, ps, "b", shapeB, nnlib.Uniform(1))
+		var feed func(*nnlib.Machine) error
+		nntest.GradCheck(t, ps, func(g *nnlib.Graph) error {
+			y := g.Concat(axis, g.Param(a), g.Param(b), g.Param(a))
+			want := []int{2, 3, 4}
+			want[axis] = 2*want[axis] + 1
+			if got := y.Shape(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("axis %d: shape %v, want %v", axis, got, want)
+			}
+			var loss *nnlib.Node
+			loss, feed = nntest.Project(g, y, "r", 3)
+			g.SetLoss(loss)
+			return g.Err()
+		}, func(m *nnlib.Machine) error { return feed(m) }, nntest.CheckConfig{})
 	}
 }

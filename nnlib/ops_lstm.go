@@ -69,17 +69,19 @@ func (k *lstmSeqK[T]) forward(in, out []*tensor.Dense) error {
 		copy(k.hprev[base*H:(base+B)*H], h)
 		copy(k.cprev[base*H:(base+B)*H], c)
 		gemm(false, false, B, 4*H, H, 1, h, H, wh, 4*H, 1, z, 4*H)
-		for b := 0; b < B; b++ {
-			zr := z[b*4*H : (b+1)*4*H]
-			if t >= lens[b] {
-				clear(zr) // padded step: state unchanged, output 0
-				continue
+		parallelFor(B, 4*H*8, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				zr := z[b*4*H : (b+1)*4*H]
+				if t >= lens[b] {
+					clear(zr) // padded step: state unchanged, output 0
+					continue
+				}
+				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
+				csb := k.cs[(base+b)*H : (base+b+1)*H]
+				hsb := hs[(base+b)*H : (base+b+1)*H]
+				lstmCellFwd(zr, cb, hb, csb, hsb, H)
 			}
-			hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
-			csb := k.cs[(base+b)*H : (base+b+1)*H]
-			hsb := hs[(base+b)*H : (base+b+1)*H]
-			lstmCellFwd(zr, cb, hb, csb, hsb, H)
-		}
+		})
 	}
 	return nil
 }
@@ -134,18 +136,20 @@ func (k *lstmSeqK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 	for i := k.s - 1; i >= 0; i-- {
 		t := k.order(i)
 		base := t * B
-		for b := 0; b < B; b++ {
-			if t >= lens[b] {
-				continue
+		parallelFor(B, 4*H*4, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				if t >= lens[b] {
+					continue
+				}
+				r := base + b
+				dhb := dh[b*H : (b+1)*H]
+				g := ghs[r*H : (r+1)*H]
+				for j := range dhb {
+					dhb[j] += g[j]
+				}
+				lstmCellBwd(k.gates[r*4*H:(r+1)*4*H], k.cs[r*H:(r+1)*H], k.cprev[r*H:(r+1)*H], dhb, dc[b*H:(b+1)*H], dZ[r*4*H:(r+1)*4*H], H)
 			}
-			r := base + b
-			dhb := dh[b*H : (b+1)*H]
-			g := ghs[r*H : (r+1)*H]
-			for j := range dhb {
-				dhb[j] += g[j]
-			}
-			lstmCellBwd(k.gates[r*4*H:(r+1)*4*H], k.cs[r*H:(r+1)*H], k.cprev[r*H:(r+1)*H], dhb, dc[b*H:(b+1)*H], dZ[r*4*H:(r+1)*4*H], H)
-		}
+		})
 		gemm(false, true, B, H, 4*H, 1, dZ[base*4*H:(base+B)*4*H], 4*H, wh, 4*H, 0, dhp, H)
 		for b := 0; b < B; b++ {
 			if t < lens[b] {
@@ -197,8 +201,8 @@ func (g *Graph) LSTMSeq(xproj, wh, lens *Node, reverse bool) (hs, hT, cT *Node) 
 // lstmCellK is one fused LSTM step: inputs x (B,In), h (B,H), c (B,H),
 // wx (In,4H), wh (H,4H), b (4H); outputs h', c'.
 type lstmCellK[T Float] struct {
-	b, in, h int
-	gates    []T
+	b, in, h  int
+	gates, cn []T // activated gates and new cell, kept for backward
 }
 
 func (k *lstmCellK[T]) name() string { return "lstm_cell" }
@@ -223,13 +227,14 @@ func (k *lstmCellK[T]) forward(in, out []*tensor.Dense) error {
 		hb := hn[b*H : (b+1)*H]
 		lstmCellFwd(z[b*4*H:(b+1)*4*H], cb, hb, cb, hb, H)
 	}
+	k.cn = append(k.cn[:0], cn...)
 	return nil
 }
 
 func (k *lstmCellK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 	x, h, c := data[T](in[0]), data[T](in[1]), data[T](in[2])
 	wx, wh := data[T](in[3]), data[T](in[4])
-	cn := data[T](out[1])
+	cn := k.cn
 	ghn, gcn := data[T](gout[0]), data[T](gout[1])
 	B, H := k.b, k.h
 	dz := make([]T, B*4*H)

@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -43,8 +44,20 @@ func run() error {
 		steps   = flag.Int("steps", 20, "timed training steps")
 		warmup  = flag.Int("warmup", 3, "untimed warm-up steps")
 		decodes = flag.Int("decode-reps", 10, "timed decodes")
+		prof    = flag.String("cpuprofile", "", "write a CPU profile of the timed part to this file")
 	)
 	flag.Parse()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cfg := seq2seq.Config{SrcVocab: *vocab, TgtVocab: *vocab, Emb: *dim, Hidden: *dim, EncLayers: *layers,
 		Attention: "additive", AttDim: *dim, Pad: 0, BOS: 1, EOS: 2}
 	m, err := seq2seq.New(cfg, nnlib.Float32, 0)
