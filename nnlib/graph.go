@@ -29,15 +29,16 @@ func (e *ShapeError) Error() string {
 // graph, an encoder graph and a one-step decoder graph built on the same
 // set all see every optimiser update at once.
 type Graph struct {
-	g      *G.ExprGraph
-	ps     *ParamSet
-	dt     tensor.Dtype
-	train  bool
-	rng    *rand.Rand
-	params map[*Param]*Node
-	inputs map[string]*Node
-	err    error
-	loss   *Node
+	g       *G.ExprGraph
+	ps      *ParamSet
+	dt      tensor.Dtype
+	train   bool
+	rng     *rand.Rand
+	params  map[*Param]*Node
+	inputs  map[string]*Node
+	err     error
+	loss    *Node
+	outputs []*G.Value // holders of Output nodes
 }
 
 // GraphConfig configures a graph.

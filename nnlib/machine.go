@@ -29,6 +29,7 @@ func (g *Graph) Output(n *Node) *Node {
 		return n
 	}
 	n.out = holder
+	g.outputs = append(g.outputs, holder)
 	return n
 }
 
@@ -90,6 +91,12 @@ func (m *Machine) Run(ctx context.Context) error {
 		return err
 	}
 	defer m.vm.Reset()
+	// gorgonia's read instruction copies into an existing holder value;
+	// clearing the holders makes it clone, so values handed out after
+	// earlier runs stay the caller's.
+	for _, h := range m.g.outputs {
+		*h = nil
+	}
 	if err := safeCall(m.vm.RunAll); err != nil {
 		return fmt.Errorf("nnlib: run: %w", err)
 	}

@@ -90,3 +90,53 @@ func TestGradConcat(t *testing.T) {
 		}, func(m *nnlib.Machine) error { return feed(m) }, nntest.CheckConfig{})
 	}
 }
+
+// TestGemmSplit compares the two-goroutine split GEMM path with a naive
+// product for every transpose combination and both split directions.
+func TestGemmSplit(t *testing.T) {
+	for _, dims := range [][3]int{{200, 120, 100}, {90, 300, 100}} {
+		m, n, k := dims[0], dims[1], dims[2]
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				rng := nntest.Rand(1)
+				a, b := nntest.Uniform(rng, m*k, 1), nntest.Uniform(rng, k*n, 1)
+				c := nntest.Uniform(rng, m*n, 1)
+				want := append([]float64(nil), c...)
+				at := func(i, p int) float64 {
+					if tA {
+						return a[p*m+i]
+					}
+					return a[i*k+p]
+				}
+				bt := func(p, j int) float64 {
+					if tB {
+						return b[j*k+p]
+					}
+					return b[p*n+j]
+				}
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						s := 0.0
+						for p := 0; p < k; p++ {
+							s += at(i, p) * bt(p, j)
+						}
+						want[i*n+j] = 2*s + 0.5*want[i*n+j]
+					}
+				}
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				nnlib.Gemm(tA, tB, m, n, k, 2, a, lda, b, ldb, 0.5, c, n)
+				for i := range c {
+					if math.Abs(c[i]-want[i]) > 1e-9 {
+						t.Fatalf("m%d n%d k%d tA=%v tB=%v: c[%d] = %v, want %v", m, n, k, tA, tB, i, c[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -172,3 +172,32 @@ func TestDecodeErrors(t *testing.T) {
 		t.Error("cancelled context: want error")
 	}
 }
+
+// TestAttentionRowsDiffer guards against decode results aliasing buffers
+// that later steps overwrite: the attention rows of a hypothesis must be
+// those of their own step (they differ between steps).
+func TestAttentionRowsDiffer(t *testing.T) {
+	m := randomModel(t, "additive")
+	srcs := randomSources(4, 9)
+	for _, beam := range []int{1, 3} {
+		res, err := m.Beam(context.Background(), srcs, seq2seq.BeamConfig{Width: beam, MaxLen: 12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			att := r[0].Attention
+			if len(att) < 2 || len(srcs[i].Tokens) < 2 {
+				continue
+			}
+			same := true
+			for s := range att[0] {
+				if att[0][s] != att[len(att)-1][s] {
+					same = false
+				}
+			}
+			if same {
+				t.Errorf("beam %d source %d: first and last attention rows are identical: aliasing?", beam, i)
+			}
+		}
+	}
+}
