@@ -52,6 +52,7 @@ func tensorType(dims int, of hm.Type) hm.Type {
 // all outputs one after the other, and partOp nodes view the pieces.
 type fusedOp struct {
 	k        kernel
+	buf      buffers // output storage reused across runs
 	id       uint64
 	inShapes []tensor.Shape
 	outShape []tensor.Shape
@@ -123,6 +124,31 @@ func allocLike(dt tensor.Dtype, shapes []tensor.Shape) (*tensor.Dense, []*tensor
 	return flat, outs
 }
 
+// buffers keeps an op's output storage between runs. Reusing it (zeroed)
+// instead of allocating anew on every run (gorgonia's way, pitfall P7)
+// saves the allocation, the page faults and the garbage collection of
+// hundreds of megabytes per training step. It is safe because values that
+// outlive a run leave the graph only as copies (Graph.Output clones), and
+// inputs bound with Let belong to the caller.
+type buffers struct {
+	flat *tensor.Dense
+	outs []*tensor.Dense
+}
+
+func (b *buffers) get(dt tensor.Dtype, shapes []tensor.Shape) (*tensor.Dense, []*tensor.Dense) {
+	if b.flat == nil {
+		b.flat, b.outs = allocLike(dt, shapes)
+		return b.flat, b.outs
+	}
+	switch d := b.flat.Data().(type) {
+	case []float32:
+		clear(d)
+	case []float64:
+		clear(d)
+	}
+	return b.flat, b.outs
+}
+
 // views cuts a flat tensor into pieces of the given shapes without copying.
 func views(flat *tensor.Dense, shapes []tensor.Shape) []*tensor.Dense {
 	outs := make([]*tensor.Dense, len(shapes))
@@ -157,7 +183,7 @@ func (op *fusedOp) Do(vs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nnlib: %s: %w", op.k.name(), err)
 	}
-	flat, outs := allocLike(op.dt, op.outShape)
+	flat, outs := op.buf.get(op.dt, op.outShape)
 	if err := safeCall(func() error { return op.k.forward(in, outs) }); err != nil {
 		return nil, fmt.Errorf("nnlib: %s forward: %w", op.k.name(), err)
 	}
@@ -206,6 +232,7 @@ func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 type gradOp struct {
 	fwd *fusedOp
 	id  uint64
+	buf buffers
 }
 
 func (op *gradOp) total() int {
@@ -258,7 +285,7 @@ func (op *gradOp) Do(vs ...G.Value) (G.Value, error) {
 			shapes = append(shapes, f.inShapes[i])
 		}
 	}
-	flat, parts := allocLike(f.dt, shapes)
+	flat, parts := op.buf.get(f.dt, shapes)
 	gin := make([]*tensor.Dense, n)
 	j := 0
 	for i, d := range f.diff {
