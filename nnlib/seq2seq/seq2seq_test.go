@@ -1,6 +1,7 @@
 package seq2seq_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -132,5 +133,20 @@ func TestLearnsReversal(t *testing.T) {
 	t.Logf("held-out exact match (greedy): %.1f%%", 100*acc)
 	if acc < 0.98 {
 		t.Errorf("exact match %.1f%% < 98%%", 100*acc)
+	}
+	// The trained model saved and loaded again scores exactly the same.
+	var buf bytes.Buffer
+	if err := m.Save(&buf, seq2seq.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m2, _, err := seq2seq.Load(bytes.NewReader(buf.Bytes()), nnlib.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc2 := exactMatch(t, m2, test, 1); acc2 != acc {
+		t.Errorf("after save/load exact match %.1f%% != %.1f%%", 100*acc2, 100*acc)
+	}
+	if acc5 := exactMatch(t, m, test, 5); acc5 < 0.98 {
+		t.Errorf("beam 5 exact match %.1f%% < 98%%", 100*acc5)
 	}
 }
