@@ -24,8 +24,8 @@ if [ -x "$peers/wait_idle.sh" ]; then "$peers/wait_idle.sh" 10 300 >&2 || true; 
 
 echo "# torch reference ($peers/torch_seq2seq_bench.py)" >&2
 /usr/bin/python3 "$peers/torch_seq2seq_bench.py" --steps "$steps" | tee "$out/torch.json"
-echo "# nnlib, openblas build (OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2})" >&2
-OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2} "$out/s2sbench-openblas" -steps "$steps" | tee "$out/openblas.json"
+echo "# nnlib, openblas build" >&2
+"$out/s2sbench-openblas" -steps "$steps" | tee "$out/openblas.json"
 echo "# nnlib, pure-Go build (gonum BLAS)" >&2
 "$out/s2sbench-go" -steps "$(( steps < 8 ? steps : 8 ))" -decode-reps 5 | tee "$out/go.json"
 

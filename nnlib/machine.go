@@ -47,9 +47,11 @@ type Machine struct {
 // Graph returns the machine's graph.
 func (m *Machine) Graph() *Graph { return m.g }
 
-// Let binds data ([]float32 or []float64) to an input node for the next
-// run. Data of the graph's own dtype is read, not copied, during the run:
-// do not modify it until Run returns; other data is converted.
+// Let binds data to an input node for the next run: []float32 or
+// []float64 for an Input node, []int for an InputInt node. Data of the
+// node's own type ([]int, or the graph's dtype) is read, not copied,
+// during the run: do not modify it until Run returns; float data of the
+// other precision is converted.
 func (m *Machine) Let(n *Node, data any) error {
 	if n == nil || n.n == nil || n.g != m.g {
 		return fmt.Errorf("nnlib: let: node is not an input of this graph")
@@ -57,7 +59,14 @@ func (m *Machine) Let(n *Node, data any) error {
 	size := prod(n.shape)
 	var backing any
 	var got int
+	_, isInt := data.([]int)
+	if wantInt := n.n.Dtype() == tensor.Int; isInt != wantInt {
+		return fmt.Errorf("nnlib: let %s: %T data for a %v input", n.Name(), data, n.n.Dtype())
+	}
 	switch d := data.(type) {
+	case []int:
+		got = len(d)
+		backing = d
 	case []float32:
 		got = len(d)
 		backing = d

@@ -14,11 +14,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/parley-ai/parley/nnlib"
@@ -94,6 +98,7 @@ func run() error {
 		return seq2seq.Batch{Examples: exs, Width: 4}
 	}
 	ctx := context.Background()
+	wall0, busy0, own0 := time.Now(), busyTicks(), ownCPU()
 	var trainMS []float64
 	var firstLoss, lastLoss float64
 	for i := 0; i < *warmup+*steps; i++ {
@@ -125,13 +130,18 @@ func run() error {
 			decodeMS = append(decodeMS, ms(time.Since(t0)))
 		}
 	}
+	foreign := -1.0
+	if busy0 >= 0 {
+		busy := float64(busyTicks()-busy0) / 100 // USER_HZ
+		foreign = math.Max(0, busy-(ownCPU()-own0).Seconds()) / (time.Since(wall0).Seconds() * float64(runtime.NumCPU())) * 100
+	}
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"bench": "nnlib_seq2seq", "backend": nnlib.Backend(), "params": m.Params.Count(),
 		"train_step_ms_median": median(trainMS), "train_step_ms": trainMS, "train_step_ms_min": slices.Min(trainMS),
 		"greedy_decode_batch_ms_median": median(decodeMS),
-		"loss_first":                    firstLoss, "loss_last": lastLoss, "heap_sys_mb": mem.HeapSys >> 20,
+		"foreign_cpu_pct":               math.Round(foreign*10) / 10, "loss_first": firstLoss, "loss_last": lastLoss, "heap_sys_mb": mem.HeapSys >> 20,
 	})
 }
 
@@ -144,4 +154,31 @@ func median(v []float64) float64 {
 		return 0
 	}
 	return s[len(s)/2]
+}
+
+// busyTicks is the machine's busy CPU time in clock ticks (/proc/stat),
+// or -1 where it cannot be read.
+func busyTicks() int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])
+	var sum int64
+	for i, x := range f[1:] {
+		v, _ := strconv.ParseInt(x, 10, 64)
+		if i != 3 && i != 4 { // idle, iowait
+			sum += v
+		}
+	}
+	return sum
+}
+
+// ownCPU is this process's user+system CPU time.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
