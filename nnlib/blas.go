@@ -35,42 +35,26 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		}
 		return
 	}
-	// Large products are split in two halves of C's rows (or columns),
-	// each computed by its own goroutine with a single-threaded BLAS call:
+	// Large products with enough rows are split in two halves of C's
+	// rows, each computed by its own goroutine with a single-threaded BLAS
+	// call (with fewer rows, as in one batch step, halves run no faster):
 	// this uses both cores without the BLAS library's own worker threads,
 	// whose spin-waiting between calls would compete with nnlib's
 	// parallel element-wise loops (see backend_openblas.go).
-	if workers := runtime.GOMAXPROCS(0); workers > 1 && m*n*k >= 1<<21 {
-		var wg sync.WaitGroup
-		if m >= n {
-			h := m / 2
-			var a2 []T
-			if tA {
-				a2 = a[h:]
-			} else {
-				a2 = a[h*lda:]
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				gemm1(tA, tB, m-h, n, k, alpha, a2, lda, b, ldb, beta, c[h*ldc:], ldc)
-			}()
-			gemm1(tA, tB, h, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if h := m / 2; h >= 32 && m*n*k >= 1<<21 && runtime.GOMAXPROCS(0) > 1 {
+		var a2 []T
+		if tA {
+			a2 = a[h:]
 		} else {
-			h := n / 2
-			var b2 []T
-			if tB {
-				b2 = b[h*ldb:]
-			} else {
-				b2 = b[h:]
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				gemm1(tA, tB, m, n-h, k, alpha, a, lda, b2, ldb, beta, c[h:], ldc)
-			}()
-			gemm1(tA, tB, m, h, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			a2 = a[h*lda:]
 		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gemm1(tA, tB, m-h, n, k, alpha, a2, lda, b, ldb, beta, c[h*ldc:], ldc)
+		}()
+		gemm1(tA, tB, h, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		wg.Wait()
 		return
 	}

@@ -51,7 +51,10 @@ func (g *Graph) InputInt(name string, shape ...int) *Node {
 // Output: y like x.
 type logSoftmaxK[T Float] struct {
 	n, c int
-	lse  []T // (N): log Σ exp(x) per row, from forward, reused across runs
+	// Per row, from forward, reused across runs: the maximum m and
+	// log Σ exp(x − m), kept apart so that y = (x − m) − ls stays exact
+	// for large |x| in float32.
+	mx, ls []T
 }
 
 func (k *logSoftmaxK[T]) name() string { return "log_softmax" }
@@ -68,8 +71,8 @@ func expT[T Float](x T) T {
 func (k *logSoftmaxK[T]) forward(in, out []*tensor.Dense) error {
 	x, y := data[T](in[0]), data[T](out[0])
 	C := k.c
-	if len(k.lse) != k.n {
-		k.lse = make([]T, k.n)
+	if len(k.mx) != k.n {
+		k.mx, k.ls = make([]T, k.n), make([]T, k.n)
 	}
 	parallelFor(k.n, 8*C, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -83,10 +86,10 @@ func (k *logSoftmaxK[T]) forward(in, out []*tensor.Dense) error {
 				s += float64(expT(v - mx))
 			}
 			// A row holding +Inf gives NaN here, as in PyTorch.
-			lse := mx + T(math.Log(s))
-			k.lse[r] = lse
+			ls := T(math.Log(s))
+			k.mx[r], k.ls[r] = mx, ls
 			for j, v := range xr {
-				yr[j] = v - lse
+				yr[j] = (v - mx) - ls
 			}
 		}
 	})
@@ -100,7 +103,7 @@ func (k *logSoftmaxK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 	}
 	x, gy := data[T](in[0]), data[T](gout[0])
 	C := k.c
-	// gx = gy − softmax(x)·Σ gy, with softmax(x) = exp(x − lse).
+	// gx = gy − softmax(x)·Σ gy, with softmax(x) = exp((x − m) − ls).
 	parallelFor(k.n, 8*C, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, gyr, gxr := x[r*C:(r+1)*C], gy[r*C:(r+1)*C], gx[r*C:(r+1)*C]
@@ -108,9 +111,9 @@ func (k *logSoftmaxK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 			for _, v := range gyr {
 				s += float64(v)
 			}
-			lse, st := k.lse[r], T(s)
+			mx, ls, st := k.mx[r], k.ls[r], T(s)
 			for j, v := range gyr {
-				gxr[j] += v - expT(xr[j]-lse)*st
+				gxr[j] += v - expT((xr[j]-mx)-ls)*st
 			}
 		}
 	})
@@ -118,7 +121,7 @@ func (k *logSoftmaxK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 }
 
 // LogSoftmax returns log(softmax(x)) over the last axis of x (..., C),
-// computed stably as x − max − log Σ exp(x − max); the result has x's
+// computed stably as (x − max) − log Σ exp(x − max); the result has x's
 // shape. It is one fused nnlib kernel: unlike gorgonia's SoftMax and
 // LogSoftMax it cannot be merged with another op on the same input
 // (pitfall P1). A scalar x is a build error.
@@ -141,29 +144,41 @@ func (g *Graph) LogSoftmax(x *Node) *Node {
 // --------------------------------------------------------------- CTCLoss
 
 // ErrCTCUnavailable is the build error of Graph.CTCLoss: gorgonia
-// v0.9.18's CTCLoss op, which it would wrap, is broken. The findings are
-// pinned down by TestGorgoniaCTC in ctc_gorgonia_test.go:
+// v0.9.18's CTCLoss op (op_ctc_loss.go), which it would wrap, is broken.
+// Measured in f64 through LogSoftmax against brute-force sums over all
+// alignments and central differences (TestGorgoniaCTC in ops_ctc_test.go,
+// which fails as soon as one of these is fixed):
 //
 //   - The backward pass ignores the reduction: with ReductionMean the
-//     gradient is that of ReductionSum, B·max(L_b,1) times too large for
-//     sequence b.
-//   - Frames past a sequence's input length get a −Inf gradient (the
-//     gradient buffer is filled with −Inf and only valid frames are
-//     overwritten), so any batch with unequal input lengths produces
-//     −Inf/NaN parameter gradients.
-//   - An empty target (length 0) gets the loss log p instead of −log p.
+//     gradient is the ReductionSum one, B·max(L_b,1) times too large for
+//     sequence b (the forward value is right).
+//   - Frames past a sequence's input length get a −Inf gradient (the op
+//     fills its gradient buffer with −Inf and overwrites only the frames
+//     before the input length; the log-softmax backward makes it NaN), so
+//     any batch with unequal input lengths yields NaN weight gradients.
+//     The true gradient there is 0.
+//   - An empty target (length 0) gets the loss Σ_t log p_t(blank) instead
+//     of −Σ_t log p_t(blank): a missing minus sign.
 //   - An input length of 0, a label outside [0,C) or a target length
-//     past the targets tensor indexes out of range inside a goroutine the
-//     op starts (runInParallel): the panic cannot be recovered and kills
-//     the process.
+//     past the end of the targets tensor index out of range (checked for
+//     input length 0, label C and length L+1 on the last sequence) inside
+//     a goroutine of gorgonia's runInParallel: the panic cannot be
+//     recovered (not by Machine.Run either) and kills the process. Where
+//     such reads stay inside the buffers they silently take a
+//     neighbouring frame's or sequence's values instead.
+//   - The op's hash ignores the reduction, so a ReductionSum and a
+//     ReductionMean node on the same inputs merge into one (pitfall P2).
 //
-// The forward value for non-empty targets and full input lengths is
-// right (it matches a brute-force sum over all alignments), and so is the
-// ReductionSum gradient through a log-softmax for full input lengths.
-var ErrCTCUnavailable = errors.New("nnlib: ctc loss: gorgonia v0.9.18's CTCLoss is unusable " +
-	"(mean-reduction gradient not divided by batch and target lengths, -Inf gradients at frames past an input length, " +
-	"wrong sign of the loss of empty targets, unrecoverable goroutine panics on zero input lengths or out-of-range labels); " +
-	"see ErrCTCUnavailable and TestGorgoniaCTC")
+// What is right: the forward value for non-empty targets, and the
+// ReductionSum gradient through a log-softmax when every input length is
+// T. The op's gradient is exp(lp) − occupancy, PyTorch's convention: the
+// gradient w.r.t. the logits before a log-softmax, which the log-softmax
+// backward passes through unchanged; it is not the gradient w.r.t. lp.
+var ErrCTCUnavailable = errors.New("nnlib: ctc loss: gorgonia v0.9.18's CTCLoss is unusable: " +
+	"its mean-reduction gradient is not divided by batch size and target lengths, " +
+	"frames past an input length get -Inf gradients, empty targets get a negated loss, " +
+	"and a zero input length or an out-of-range label or target length panics in a goroutine, killing the process " +
+	"(see nnlib.ErrCTCUnavailable and TestGorgoniaCTC)")
 
 // CTCLoss is meant to return the connectionist temporal classification
 // loss (Graves et al. 2006) of log-probabilities logProbs (T,B,C) — the

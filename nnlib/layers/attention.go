@@ -131,3 +131,7 @@ func (at *Attention) Step(g *nnlib.Graph, q, keys, values, lens, prev *nnlib.Nod
 		return g.AdditiveAttention(q, keys, values, lens, g.Param(at.W), g.Param(at.B), g.Param(at.V))
 	}
 }
+
+// HasKeys reports whether the attention projects its values into keys
+// (additive kinds), i.e. whether Keys returns a node.
+func (at *Attention) HasKeys() bool { return at.U != nil }

@@ -150,7 +150,7 @@ func (m *Model) stepGraph(s *session, B, S int) (*stepGraph, error) {
 		seq: g.Input("seq", S, B, D), lens: g.Input("lens", B),
 	}
 	e := encoded{seq: st.seq}
-	if m.att.Keys(g, st.seq) != nil { // additive kinds: keys are an input
+	if m.att.HasKeys() { // additive kinds: the keys are an input
 		st.keys = g.Input("keys", S, B, m.Cfg.AttDim)
 		e.keys = st.keys
 	}
