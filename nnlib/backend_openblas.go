@@ -2,13 +2,10 @@
 
 package nnlib
 
-// #cgo LDFLAGS: -lopenblas
-// void openblas_set_num_threads(int);
-import "C"
-
 import (
 	"os"
 
+	"github.com/parley-ai/parley/nnlib/internal/openblas"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
 )
@@ -28,7 +25,7 @@ const backendName = "openblas"
 func init() {
 	G.Use(netlib.Implementation{})
 	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
-		C.openblas_set_num_threads(1)
+		openblas.SetThreads(1)
 	}
 }
 

@@ -1,13 +1,24 @@
 package nnlib
 
-import G "gorgonia.org/gorgonia"
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
 
 // GorgoniaCTCLoss applies gorgonia v0.9.18's CTCLoss op unchanged (with
-// ReductionSum when sum is set, else ReductionMean), for the tests that pin
-// down why Graph.CTCLoss refuses to use it (ErrCTCUnavailable).
+// ReductionSum when sum is set, else ReductionMean) to InputInt targets,
+// input lengths and target lengths, for the tests that pin down why
+// Graph.CTCLoss uses nnlib's own kernel instead (TestGorgoniaCTC).
 func (g *Graph) GorgoniaCTCLoss(logProbs, targets, inputLens, targetLens *Node, sum bool) *Node {
 	if err := g.checkCTC(logProbs, targets, inputLens, targetLens); err != nil {
 		return g.fail(err)
+	}
+	for _, n := range []*Node{targets, inputLens, targetLens} {
+		if n.n.Dtype() != tensor.Int {
+			return g.fail(fmt.Errorf("gorgonia ctc loss: %s must be an InputInt node", n.Name()))
+		}
 	}
 	red := G.ReductionMean
 	if sum {

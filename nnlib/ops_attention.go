@@ -42,55 +42,30 @@ func softmaxBwd[T Float](a, da, de []T) {
 	}
 }
 
-// contextFwd: ctx[b] = Σ_s α[b,s]·values[s,b].
+// contextFwd: ctx[b] = Σ_s α[b,s]·values[s,b], one small BLAS product per
+// batch row (values of row b are the S rows of stride B·D).
 func contextFwd[T Float](alpha, values, ctx []T, S, B, D int) {
-	parallelFor(B, S*D, func(lo, hi int) { contextFwdRange(alpha, values, ctx, S, B, D, lo, hi) })
-}
-
-func contextFwdRange[T Float](alpha, values, ctx []T, S, B, D, lo, hi int) {
-	for b := lo; b < hi; b++ {
-		cb := ctx[b*D : (b+1)*D]
-		for s := 0; s < S; s++ {
-			a := alpha[b*S+s]
-			if a == 0 {
-				continue
-			}
-			vs := values[(s*B+b)*D : (s*B+b+1)*D]
-			for j, v := range vs {
-				cb[j] += a * v
-			}
-		}
+	for b := 0; b < B; b++ {
+		gemm(false, false, 1, D, S, 1, alpha[b*S:(b+1)*S], S, values[b*D:], B*D, 0, ctx[b*D:(b+1)*D], D)
 	}
 }
 
 // contextBwd computes dα[b,s] = gα[b,s] + gctx[b]·values[s,b] into da and
-// adds α[b,s]·gctx[b] to gvalues (if not nil).
+// adds α[b,s]·gctx[b] to gvalues (if not nil), with BLAS per batch row.
 func contextBwd[T Float](alpha, galpha, gctx, values, gvalues, da []T, S, B, D int) {
-	parallelFor(B, S*D, func(lo, hi int) { contextBwdRange(alpha, galpha, gctx, values, gvalues, da, S, B, D, lo, hi) })
-}
-
-func contextBwdRange[T Float](alpha, galpha, gctx, values, gvalues, da []T, S, B, D, lo, hi int) {
-	for b := lo; b < hi; b++ {
+	for b := 0; b < B; b++ {
+		dab := da[b*S : (b+1)*S]
+		if galpha != nil {
+			copy(dab, galpha[b*S:(b+1)*S])
+		} else {
+			clear(dab)
+		}
 		gc := gctx[b*D : (b+1)*D]
-		for s := 0; s < S; s++ {
-			r := (s*B + b) * D
-			vs := values[r : r+D]
-			var d T
-			for j, v := range vs {
-				d += gc[j] * v
-			}
-			if galpha != nil {
-				d += galpha[b*S+s]
-			}
-			da[b*S+s] = d
-			if gvalues != nil {
-				if a := alpha[b*S+s]; a != 0 {
-					gv := gvalues[r : r+D]
-					for j, g := range gc {
-						gv[j] += a * g
-					}
-				}
-			}
+		// dα_b (S) += V_b (S×D) · gctx_b
+		gemm(false, true, 1, S, D, 1, gc, D, values[b*D:], B*D, 1, dab, S)
+		if gvalues != nil {
+			// gV_b (S×D) += α_bᵀ (S×1) · gctx_b (1×D)
+			gemm(true, false, S, D, 1, 1, alpha[b*S:(b+1)*S], S, gc, D, 1, gvalues[b*D:], B*D)
 		}
 	}
 }
@@ -103,6 +78,7 @@ func contextBwdRange[T Float](alpha, galpha, gctx, values, gvalues, da []T, S, B
 type additiveK[T Float] struct {
 	s, b, hq, a, d int
 	loc            bool
+	train          bool // keep tanh activations for backward
 	nf, w          int
 	u, qp, conv    []T
 	alpha          []T // copy of the output weights for backward
@@ -124,8 +100,10 @@ func (k *additiveK[T]) forward(in, out []*tensor.Dense) error {
 	wq, bq, v := data[T](in[4]), data[T](in[5]), data[T](in[6])
 	ctx, alpha := data[T](out[0]), data[T](out[1])
 	S, B, A := k.s, k.b, k.a
-	if len(k.u) != S*B*A {
+	if k.train && len(k.u) != S*B*A {
 		k.u = make([]T, S*B*A)
+	}
+	if len(k.qp) != B*A {
 		k.qp = make([]T, B*A)
 	}
 	qp := k.qp
@@ -144,29 +122,21 @@ func (k *additiveK[T]) forward(in, out []*tensor.Dense) error {
 		gemm(false, false, B*S, A, k.nf, 1, k.conv, k.nf, uf, A, 0, lp, A)
 	}
 	parallelFor(B, S*A, func(lo, hi int) {
-		e := make([]T, S)
+		e, scratch := make([]T, S), make([]T, A)
 		for b := lo; b < hi; b++ {
 			n := lens[b]
 			qb := qp[b*A : (b+1)*A]
 			for s := 0; s < n; s++ {
 				r := (s*B + b) * A
-				ks, us := keys[r:r+A], k.u[r:r+A]
-				var dot T
+				var ls []T
 				if lp != nil {
-					ls := lp[(b*S+s)*A : (b*S+s+1)*A]
-					for j := range us {
-						x := tanhT(ks[j] + qb[j] + ls[j])
-						us[j] = x
-						dot += v[j] * x
-					}
-				} else {
-					for j := range us {
-						x := tanhT(ks[j] + qb[j])
-						us[j] = x
-						dot += v[j] * x
-					}
+					ls = lp[(b*S+s)*A : (b*S+s+1)*A]
 				}
-				e[s] = dot
+				u := scratch // inference: the activations are not kept
+				if k.train {
+					u = k.u[r : r+A]
+				}
+				e[s] = tanhRow(keys[r:r+A], qb, ls, u, v)
 			}
 			maskedSoftmax(e, alpha[b*S:(b+1)*S], n)
 		}
@@ -389,8 +359,8 @@ func (g *Graph) additive(q, keys, values, lens, wq, bq, v *Node, loc *LocationPa
 	if loc != nil {
 		diff = append(diff, true, true, true)
 	}
-	k := pick(g, &additiveK[float32]{s: S, b: B, hq: Hq, a: A, d: D, loc: loc != nil, nf: nf, w: w},
-		&additiveK[float64]{s: S, b: B, hq: Hq, a: A, d: D, loc: loc != nil, nf: nf, w: w})
+	k := pick(g, &additiveK[float32]{s: S, b: B, hq: Hq, a: A, d: D, loc: loc != nil, nf: nf, w: w, train: g.train},
+		&additiveK[float64]{s: S, b: B, hq: Hq, a: A, d: D, loc: loc != nil, nf: nf, w: w, train: g.train})
 	o := g.apply(k, diff, [][]int{{B, D}, {B, S}}, ins...)
 	return o[0], o[1]
 }

@@ -140,3 +140,81 @@ func TestGemmSplit(t *testing.T) {
 		}
 	}
 }
+
+func TestTanh32Accuracy(t *testing.T) {
+	worstT, worstS := 0.0, 0.0
+	for x := -12.0; x <= 12; x += 0.00037 {
+		xf := float32(x)
+		if d := math.Abs(float64(nnlib.Tanh32(xf)) - math.Tanh(float64(xf))); d > worstT {
+			worstT = d
+		}
+		if d := math.Abs(float64(nnlib.Sigm32(xf)) - 1/(1+math.Exp(-float64(xf)))); d > worstS {
+			worstS = d
+		}
+	}
+	if worstT > 1e-6 || worstS > 1e-6 {
+		t.Errorf("worst absolute error: tanh32 %.3g, sigmoid %.3g (want <= 1e-6)", worstT, worstS)
+	}
+}
+
+func BenchmarkActivations(b *testing.B) {
+	xs := make([]float32, 4096)
+	for i := range xs {
+		xs[i] = float32(i-2048) / 256
+	}
+	b.Run("tanh32", func(b *testing.B) {
+		var s float32
+		for i := 0; i < b.N; i++ {
+			for _, x := range xs {
+				s += nnlib.Tanh32(x)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/elem")
+	})
+	b.Run("math.Tanh", func(b *testing.B) {
+		var s float64
+		for i := 0; i < b.N; i++ {
+			for _, x := range xs {
+				s += math.Tanh(float64(x))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/elem")
+	})
+}
+
+func BenchmarkTanhInPlace32(b *testing.B) {
+	xs := make([]float32, 8192)
+	for i := range xs {
+		xs[i] = float32(i%97-48) / 16
+	}
+	buf := make([]float32, len(xs))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		copy(buf, xs)
+		nnlib.TanhInPlace32(buf, 1, 1, 0)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/elem")
+}
+
+// TestTanhInPlace32 checks the vector kernel (and the scalar tail) against
+// math.Tanh for lengths around multiples of 8, plain and as a sigmoid.
+func TestTanhInPlace32(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 31, 64, 1001} {
+		xs := make([]float32, n)
+		for i := range xs {
+			xs[i] = float32(i%211-105) / 9.5
+		}
+		got := append([]float32(nil), xs...)
+		nnlib.TanhInPlace32(got, 1, 1, 0)
+		sig := append([]float32(nil), xs...)
+		nnlib.TanhInPlace32(sig, 0.5, 0.5, 0.5)
+		for i, x := range xs {
+			if d := math.Abs(float64(got[i]) - math.Tanh(float64(x))); d > 1e-6 {
+				t.Fatalf("n=%d: tanh(%v) = %v, want %v", n, x, got[i], math.Tanh(float64(x)))
+			}
+			if d := math.Abs(float64(sig[i]) - 1/(1+math.Exp(-float64(x)))); d > 1e-6 {
+				t.Fatalf("n=%d: sigmoid(%v) = %v", n, x, sig[i])
+			}
+		}
+	}
+}

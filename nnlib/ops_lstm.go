@@ -2,6 +2,8 @@ package nnlib
 
 import (
 	"fmt"
+	"runtime"
+	"unsafe"
 
 	"gorgonia.org/tensor"
 )
@@ -26,8 +28,11 @@ func lengths[T Float](d *tensor.Dense, s int) ([]int, error) {
 type lstmSeqK[T Float] struct {
 	s, b, h int
 	reverse bool
+	// serial keeps the element-wise loops on the calling goroutine (set
+	// when another direction runs concurrently on the other core).
+	serial bool
 	// caches from forward, reused across runs
-	gates, cs, hprev, cprev []T
+	gates, tc, hprev, cprev []T
 	tmp                     []T
 }
 
@@ -40,11 +45,19 @@ func (k *lstmSeqK[T]) order(i int) int {
 	return i
 }
 
+func (k *lstmSeqK[T]) par(n, cost int, fn func(lo, hi int)) {
+	if k.serial {
+		fn(0, n)
+		return
+	}
+	parallelFor(n, cost, fn)
+}
+
 func (k *lstmSeqK[T]) ensure() {
 	n := k.s * k.b * k.h
 	if len(k.gates) != 4*n {
 		k.gates = make([]T, 4*n)
-		k.cs = make([]T, n)
+		k.tc = make([]T, n)
 		k.hprev = make([]T, n)
 		k.cprev = make([]T, n)
 		k.tmp = make([]T, 2*k.b*k.h)
@@ -69,7 +82,7 @@ func (k *lstmSeqK[T]) forward(in, out []*tensor.Dense) error {
 		copy(k.hprev[base*H:(base+B)*H], h)
 		copy(k.cprev[base*H:(base+B)*H], c)
 		gemm(false, false, B, 4*H, H, 1, h, H, wh, 4*H, 1, z, 4*H)
-		parallelFor(B, 4*H*8, func(lo, hi int) {
+		k.par(B, 4*H*8, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
 				zr := z[b*4*H : (b+1)*4*H]
 				if t >= lens[b] {
@@ -77,42 +90,48 @@ func (k *lstmSeqK[T]) forward(in, out []*tensor.Dense) error {
 					continue
 				}
 				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
-				csb := k.cs[(base+b)*H : (base+b+1)*H]
+				tcb := k.tc[(base+b)*H : (base+b+1)*H]
 				hsb := hs[(base+b)*H : (base+b+1)*H]
-				lstmCellFwd(zr, cb, hb, csb, hsb, H)
+				lstmCellFwd(zr, cb, hb, hsb, tcb, H)
 			}
 		})
 	}
 	return nil
 }
 
-// lstmCellFwd applies the gate nonlinearities to z (4H, in place), updates
-// the cell c and hidden h (in place) and writes copies to cOut and hOut.
-func lstmCellFwd[T Float](z, c, h, cOut, hOut []T, H int) {
+// lstmCellFwd applies the gate nonlinearities to z (4H, in place),
+// updates the cell c and hidden h (in place), copies h to hOut and writes
+// tanh of the new cell to tc (which backward needs).
+func lstmCellFwd[T Float](z, c, h, hOut, tc []T, H int) {
+	if unsafe.Sizeof(z[0]) == 4 {
+		lstmGates32(f32s(z), f32s(c), f32s(h), f32s(hOut), f32s(tc), H)
+		return
+	}
 	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
 	for j := 0; j < H; j++ {
 		i, f, g, o := sigm(zi[j]), sigm(zf[j]), tanhT(zg[j]), sigm(zo[j])
 		zi[j], zf[j], zg[j], zo[j] = i, f, g, o
 		cn := f*c[j] + i*g
-		hn := o * tanhT(cn)
-		c[j], h[j] = cn, hn
-		cOut[j], hOut[j] = cn, hn
+		t := tanhT(cn)
+		c[j], h[j], tc[j] = cn, o*t, t
+		hOut[j] = h[j]
 	}
 }
 
 // lstmCellBwd turns the gradients dh, dc of a step's outputs into the
 // pre-activation gradient dz (4H) and the gradient reaching c_prev
-// (written to dc). a holds the activated gates, cNew the new cell and
-// cPrev the previous cell.
-func lstmCellBwd[T Float](a, cNew, cPrev, dh, dc, dz []T, H int) {
+// (written to dc). a holds the activated gates, tc the tanh of the new
+// cell and cPrev the previous cell.
+func lstmCellBwd[T Float](a, tc, cPrev, dh, dc, dz []T, H int) {
+	a, tc, cPrev, dh, dc, dz = a[:4*H], tc[:H], cPrev[:H], dh[:H], dc[:H], dz[:4*H]
 	for j := 0; j < H; j++ {
 		i, f, g, o := a[j], a[H+j], a[2*H+j], a[3*H+j]
-		tc := tanhT(cNew[j])
-		dcj := dc[j] + dh[j]*o*(1-tc*tc)
+		t := tc[j]
+		dcj := dc[j] + dh[j]*o*(1-t*t)
 		dz[j] = dcj * g * i * (1 - i)
 		dz[H+j] = dcj * cPrev[j] * f * (1 - f)
 		dz[2*H+j] = dcj * i * (1 - g*g)
-		dz[3*H+j] = dh[j] * tc * o * (1 - o)
+		dz[3*H+j] = dh[j] * t * o * (1 - o)
 		dc[j] = dcj * f
 	}
 }
@@ -136,7 +155,7 @@ func (k *lstmSeqK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 	for i := k.s - 1; i >= 0; i-- {
 		t := k.order(i)
 		base := t * B
-		parallelFor(B, 4*H*4, func(lo, hi int) {
+		k.par(B, 4*H*4, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
 				if t >= lens[b] {
 					continue
@@ -147,7 +166,7 @@ func (k *lstmSeqK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 				for j := range dhb {
 					dhb[j] += g[j]
 				}
-				lstmCellBwd(k.gates[r*4*H:(r+1)*4*H], k.cs[r*H:(r+1)*H], k.cprev[r*H:(r+1)*H], dhb, dc[b*H:(b+1)*H], dZ[r*4*H:(r+1)*4*H], H)
+				lstmCellBwd(k.gates[r*4*H:(r+1)*4*H], k.tc[r*H:(r+1)*H], k.cprev[r*H:(r+1)*H], dhb, dc[b*H:(b+1)*H], dZ[r*4*H:(r+1)*4*H], H)
 			}
 		})
 		gemm(false, true, B, H, 4*H, 1, dZ[base*4*H:(base+B)*4*H], 4*H, wh, 4*H, 0, dhp, H)
@@ -202,7 +221,7 @@ func (g *Graph) LSTMSeq(xproj, wh, lens *Node, reverse bool) (hs, hT, cT *Node) 
 // wx (In,4H), wh (H,4H), b (4H); outputs h', c'.
 type lstmCellK[T Float] struct {
 	b, in, h  int
-	gates, cn []T // activated gates and new cell, kept for backward
+	gates, tc []T // activated gates and tanh of the new cell, for backward
 }
 
 func (k *lstmCellK[T]) name() string { return "lstm_cell" }
@@ -222,25 +241,26 @@ func (k *lstmCellK[T]) forward(in, out []*tensor.Dense) error {
 	gemm(false, false, B, 4*H, k.in, 1, x, k.in, wx, 4*H, 1, z, 4*H)
 	gemm(false, false, B, 4*H, H, 1, h, H, wh, 4*H, 1, z, 4*H)
 	copy(cn, c)
+	if len(k.tc) != B*H {
+		k.tc = make([]T, B*H)
+	}
 	for b := 0; b < B; b++ {
 		cb := cn[b*H : (b+1)*H]
 		hb := hn[b*H : (b+1)*H]
-		lstmCellFwd(z[b*4*H:(b+1)*4*H], cb, hb, cb, hb, H)
+		lstmCellFwd(z[b*4*H:(b+1)*4*H], cb, hb, hb, k.tc[b*H:(b+1)*H], H)
 	}
-	k.cn = append(k.cn[:0], cn...)
 	return nil
 }
 
 func (k *lstmCellK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 	x, h, c := data[T](in[0]), data[T](in[1]), data[T](in[2])
 	wx, wh := data[T](in[3]), data[T](in[4])
-	cn := k.cn
 	ghn, gcn := data[T](gout[0]), data[T](gout[1])
 	B, H := k.b, k.h
 	dz := make([]T, B*4*H)
 	dc := append([]T(nil), gcn...)
 	for b := 0; b < B; b++ {
-		lstmCellBwd(k.gates[b*4*H:(b+1)*4*H], cn[b*H:(b+1)*H], c[b*H:(b+1)*H], ghn[b*H:(b+1)*H], dc[b*H:(b+1)*H], dz[b*4*H:(b+1)*4*H], H)
+		lstmCellBwd(k.gates[b*4*H:(b+1)*4*H], k.tc[b*H:(b+1)*H], c[b*H:(b+1)*H], ghn[b*H:(b+1)*H], dc[b*H:(b+1)*H], dz[b*4*H:(b+1)*4*H], H)
 	}
 	if gx := data[T](gin[0]); gx != nil {
 		gemm(false, true, B, k.in, 4*H, 1, dz, 4*H, wx, 4*H, 1, gx, k.in)
@@ -310,4 +330,81 @@ func sameShape(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// biLSTMK runs the two directions of a bidirectional LSTM layer at the
+// same time, one per core: each direction's per-step GEMMs are too small
+// to split, and gorgonia would run the two kernels one after the other.
+// Inputs: xpF, whF, xpB, whB, lens; outputs hsF, hTF, cTF, hsB, hTB, cTB.
+type biLSTMK[T Float] struct{ f, r *lstmSeqK[T] }
+
+func (k *biLSTMK[T]) name() string { return "bilstm_seq" }
+
+func (k *biLSTMK[T]) both(f, r func() error) error {
+	if runtime.GOMAXPROCS(0) < 2 {
+		if err := f(); err != nil {
+			return err
+		}
+		return r()
+	}
+	k.f.serial, k.r.serial = true, true
+	done := make(chan error, 1)
+	go func() { done <- safeCall(r) }()
+	errF := f()
+	if errR := <-done; errR != nil {
+		return errR
+	}
+	return errF
+}
+
+func (k *biLSTMK[T]) forward(in, out []*tensor.Dense) error {
+	return k.both(
+		func() error { return k.f.forward([]*tensor.Dense{in[0], in[1], in[4]}, out[:3]) },
+		func() error { return k.r.forward([]*tensor.Dense{in[2], in[3], in[4]}, out[3:]) })
+}
+
+func (k *biLSTMK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
+	return k.both(
+		func() error {
+			return k.f.backward([]*tensor.Dense{in[0], in[1], in[4]}, out[:3], gout[:3], []*tensor.Dense{gin[0], gin[1], nil})
+		},
+		func() error {
+			return k.r.backward([]*tensor.Dense{in[2], in[3], in[4]}, out[3:], gout[3:], []*tensor.Dense{gin[2], gin[3], nil})
+		})
+}
+
+// BiLSTMSeq runs both directions of a bidirectional LSTM layer (see
+// LSTMSeq) in one kernel, concurrently: xpF/whF for the forward direction,
+// xpB/whB for the backward one. It returns each direction's hs, hT, cT.
+func (g *Graph) BiLSTMSeq(xpF, whF, xpB, whB, lens *Node) (hsF, hTF, cTF, hsB, hTB, cTB *Node) {
+	if !g.ok(xpF, whF, xpB, whB, lens) {
+		d := g.dead()
+		return d, d, d, d, d, d
+	}
+	bad := func(err error) (a, b, c, d, e, f *Node) {
+		x := g.fail(err)
+		return x, x, x, x, x, x
+	}
+	if !sameShape(xpF.shape, xpB.shape) || !sameShape(whF.shape, whB.shape) {
+		return bad(&ShapeError{Op: "bilstm", Want: fmt.Sprintf("both directions shaped like %v and %v", xpF.shape, whF.shape), Got: append(append([]int(nil), xpB.shape...), whB.shape...)})
+	}
+	if len(whF.shape) != 2 || whF.shape[1] != 4*whF.shape[0] {
+		return bad(&ShapeError{Op: "bilstm", Want: "wh (H, 4H)", Got: whF.shape})
+	}
+	H := whF.shape[0]
+	if len(xpF.shape) != 3 || xpF.shape[2] != 4*H {
+		return bad(&ShapeError{Op: "bilstm", Want: fmt.Sprintf("xproj (S, B, %d)", 4*H), Got: xpF.shape})
+	}
+	S, B := xpF.shape[0], xpF.shape[1]
+	if !sameShape(lens.shape, []int{B}) {
+		return bad(&ShapeError{Op: "bilstm", Want: fmt.Sprintf("lens (%d)", B), Got: lens.shape})
+	}
+	var k kernel
+	if g.dt == tensor.Float64 {
+		k = &biLSTMK[float64]{f: &lstmSeqK[float64]{s: S, b: B, h: H}, r: &lstmSeqK[float64]{s: S, b: B, h: H, reverse: true}}
+	} else {
+		k = &biLSTMK[float32]{f: &lstmSeqK[float32]{s: S, b: B, h: H}, r: &lstmSeqK[float32]{s: S, b: B, h: H, reverse: true}}
+	}
+	o := g.apply(k, []bool{true, true, true, true, false}, [][]int{{S, B, H}, {B, H}, {B, H}, {S, B, H}, {B, H}, {B, H}}, xpF, whF, xpB, whB, lens)
+	return o[0], o[1], o[2], o[3], o[4], o[5]
 }

@@ -1,6 +1,7 @@
 package nnlib_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/parley-ai/parley/nnlib"
@@ -149,6 +150,36 @@ func TestGradUnstack(t *testing.T) {
 		f.add(f1)
 		f.add(f2)
 		g.SetLoss(g.Add(l1, l2))
+		return g.Err()
+	}, f.feed, nntest.CheckConfig{})
+}
+
+// TestBiLSTMSeqMatchesTwoDirections: the concurrent bidirectional kernel
+// equals two LSTMSeq kernels, values and gradients (f64 gradient check).
+func TestGradBiLSTMSeq(t *testing.T) {
+	const S, B, H = 5, 3, 4
+	ps := nnlib.NewParamSet(nnlib.Float64, 8)
+	xf := nntest.MustParam(t, ps, "xf", []int{S, B, 4 * H}, nnlib.Uniform(1))
+	wf := nntest.MustParam(t, ps, "wf", []int{H, 4 * H}, nnlib.Uniform(0.5))
+	xb := nntest.MustParam(t, ps, "xb", []int{S, B, 4 * H}, nnlib.Uniform(1))
+	wb := nntest.MustParam(t, ps, "wb", []int{H, 4 * H}, nnlib.Uniform(0.5))
+	var f feeder
+	nntest.GradCheck(t, ps, func(g *nnlib.Graph) error {
+		lens := g.Input("lens", B)
+		f.let(lens, []float64{5, 2, 3})
+		outs := make([]*nnlib.Node, 6)
+		outs[0], outs[1], outs[2], outs[3], outs[4], outs[5] = g.BiLSTMSeq(g.Param(xf), g.Param(wf), g.Param(xb), g.Param(wb), lens)
+		var loss *nnlib.Node
+		for i, o := range outs {
+			l, fn := nntest.Project(g, o, fmt.Sprint("r", i), uint64(i+1))
+			f.add(fn)
+			if loss == nil {
+				loss = l
+			} else {
+				loss = g.Add(loss, l)
+			}
+		}
+		g.SetLoss(loss)
 		return g.Err()
 	}, f.feed, nntest.CheckConfig{})
 }

@@ -123,7 +123,7 @@ func run() error {
 	var decodeMS []float64
 	for i := 0; i < 3+*decodes; i++ {
 		t0 := time.Now()
-		if _, err := m.Greedy(ctx, srcs, *tgtLen-1); err != nil {
+		if _, err := m.Greedy(ctx, srcs, seq2seq.GreedyConfig{MaxLen: *tgtLen - 1, MinLen: *tgtLen - 1}); err != nil {
 			return err
 		}
 		if i >= 3 {

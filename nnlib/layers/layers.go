@@ -176,11 +176,15 @@ func (l *LSTM) Apply(g *nnlib.Graph, x, lens *nnlib.Node) LSTMOut {
 			x = g.Dropout(x, l.Cfg.Dropout)
 		}
 		d := l.Fwd_[i]
-		hs, hT, cT := g.LSTMSeq(g.Linear(x, g.Param(d.Wx), g.Param(d.B)), g.Param(d.Wh), lens, false)
+		xp := g.Linear(x, g.Param(d.Wx), g.Param(d.B))
+		var hs, hT, cT *nnlib.Node
 		if l.Cfg.Bidirectional {
 			r := l.Bwd_[i]
-			hsb, hTb, cTb := g.LSTMSeq(g.Linear(x, g.Param(r.Wx), g.Param(r.B)), g.Param(r.Wh), lens, true)
-			hs, hT, cT = g.Concat(2, hs, hsb), g.Concat(1, hT, hTb), g.Concat(1, cT, cTb)
+			xpb := g.Linear(x, g.Param(r.Wx), g.Param(r.B))
+			hsf, hTf, cTf, hsb, hTb, cTb := g.BiLSTMSeq(xp, g.Param(d.Wh), xpb, g.Param(r.Wh), lens)
+			hs, hT, cT = g.Concat(2, hsf, hsb), g.Concat(1, hTf, hTb), g.Concat(1, cTf, cTb)
+		} else {
+			hs, hT, cT = g.LSTMSeq(xp, g.Param(d.Wh), lens, false)
 		}
 		x = hs
 		out = LSTMOut{Seq: hs, H: hT, C: cT}

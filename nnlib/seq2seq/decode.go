@@ -32,6 +32,8 @@ type BeamConfig struct {
 	// MaxLen bounds the output length (tokens, EOS excluded); 0 means
 	// 2·source length + 10.
 	MaxLen int
+	// MinLen suppresses EOS until an output has this many tokens.
+	MinLen int
 	// LengthPenalty α normalises scores by ((5+len)/6)^α (Wu et al. 2016,
 	// GNMT); 0 ranks by raw log-probability.
 	LengthPenalty float64
@@ -56,8 +58,8 @@ func (c BeamConfig) normalised(srcLen int) (BeamConfig, error) {
 	if c.MaxLen == 0 {
 		c.MaxLen = 2*srcLen + 10
 	}
-	if c.MaxLen < 0 {
-		return c, fmt.Errorf("seq2seq: negative MaxLen %d", c.MaxLen)
+	if c.MaxLen < 0 || c.MinLen < 0 || c.MinLen > c.MaxLen {
+		return c, fmt.Errorf("seq2seq: MinLen %d and MaxLen %d: need 0 <= MinLen <= MaxLen", c.MinLen, c.MaxLen)
 	}
 	return c, nil
 }
@@ -317,11 +319,20 @@ func logSoftmaxRows(x []float32, V int) {
 	}
 }
 
+// GreedyConfig bounds greedy decoding.
+type GreedyConfig struct {
+	// MaxLen bounds the output length (tokens, EOS excluded); 0 means
+	// 2·source length + 10.
+	MaxLen int
+	// MinLen suppresses EOS until an output has this many tokens.
+	MinLen int
+}
+
 // Greedy decodes each source by taking the most probable token at every
 // step (ties: lowest id), all sources in one batch, until every output has
-// ended with EOS or reached maxLen tokens (0: 2·source length + 10). It
-// returns one hypothesis per source.
-func (m *Model) Greedy(ctx context.Context, srcs []Source, maxLen int) ([]Hypothesis, error) {
+// ended with EOS or reached MaxLen tokens. It returns one hypothesis per
+// source.
+func (m *Model) Greedy(ctx context.Context, srcs []Source, gc GreedyConfig) ([]Hypothesis, error) {
 	if len(srcs) == 0 {
 		return nil, nil
 	}
@@ -329,7 +340,7 @@ func (m *Model) Greedy(ctx context.Context, srcs []Source, maxLen int) ([]Hypoth
 	for _, s := range srcs {
 		maxSrc = max(maxSrc, len(s.Tokens)+len(s.Frames))
 	}
-	cfg, err := BeamConfig{MaxLen: maxLen}.normalised(maxSrc)
+	cfg, err := BeamConfig{MaxLen: gc.MaxLen, MinLen: gc.MinLen}.normalised(maxSrc)
 	if err != nil {
 		return nil, err
 	}
@@ -363,9 +374,12 @@ func (m *Model) Greedy(ctx context.Context, srcs []Source, maxLen int) ([]Hypoth
 				continue
 			}
 			row := logp[b*V : (b+1)*V]
-			best := 0
+			best := -1
 			for v, x := range row {
-				if x > row[best] {
+				if v == m.Cfg.EOS && len(h.Tokens) < cfg.MinLen {
+					continue
+				}
+				if best < 0 || x > row[best] {
 					best = v
 				}
 			}
@@ -464,6 +478,9 @@ func (m *Model) Beam(ctx context.Context, srcs []Source, cfg BeamConfig) ([][]Hy
 			for k, it := range live[b] {
 				row := logp[it.row*V : (it.row+1)*V]
 				for _, v := range topK(row, W+1) {
+					if v == m.Cfg.EOS && len(it.tokens) < cfg.MinLen {
+						continue
+					}
 					cands = append(cands, cand{k: k, tok: v, score: it.score + float64(row[v])})
 				}
 			}

@@ -48,7 +48,7 @@ func TestBeamWidthOneIsGreedy(t *testing.T) {
 		t.Run(att, func(t *testing.T) {
 			m := randomModel(t, att)
 			srcs := randomSources(12, 3)
-			greedy, err := m.Greedy(context.Background(), srcs, 25)
+			greedy, err := m.Greedy(context.Background(), srcs, seq2seq.GreedyConfig{MaxLen: 25})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestBeamWidthOneIsGreedy(t *testing.T) {
 func TestBeamNBest(t *testing.T) {
 	m := randomModel(t, "additive")
 	srcs := randomSources(6, 4)
-	greedy, err := m.Greedy(context.Background(), srcs, 20)
+	greedy, err := m.Greedy(context.Background(), srcs, seq2seq.GreedyConfig{MaxLen: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,18 +157,21 @@ func TestConcurrentDecoding(t *testing.T) {
 func TestDecodeErrors(t *testing.T) {
 	m := randomModel(t, "additive")
 	ctx := context.Background()
-	if _, err := m.Greedy(ctx, []seq2seq.Source{{Tokens: nil}}, 5); err == nil {
+	if _, err := m.Greedy(ctx, []seq2seq.Source{{Tokens: nil}}, seq2seq.GreedyConfig{MaxLen: 5}); err == nil {
 		t.Error("empty source: want error")
 	}
-	if _, err := m.Greedy(ctx, []seq2seq.Source{{Tokens: []int{99}}}, 5); err == nil {
+	if _, err := m.Greedy(ctx, []seq2seq.Source{{Tokens: []int{99}}}, seq2seq.GreedyConfig{MaxLen: 5}); err == nil {
 		t.Error("token outside vocabulary: want error")
 	}
 	if _, err := m.Beam(ctx, []seq2seq.Source{{Tokens: []int{3}}}, seq2seq.BeamConfig{Width: 2, NBest: 3}); err == nil {
 		t.Error("n-best > width: want error")
 	}
+	if _, err := m.Beam(ctx, []seq2seq.Source{{Tokens: []int{3}}}, seq2seq.BeamConfig{MinLen: 6, MaxLen: 5}); err == nil {
+		t.Error("MinLen > MaxLen: want error")
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := m.Greedy(cctx, []seq2seq.Source{{Tokens: []int{3}}}, 5); err == nil {
+	if _, err := m.Greedy(cctx, []seq2seq.Source{{Tokens: []int{3}}}, seq2seq.GreedyConfig{MaxLen: 5}); err == nil {
 		t.Error("cancelled context: want error")
 	}
 }
@@ -198,6 +201,25 @@ func TestAttentionRowsDiffer(t *testing.T) {
 			if same {
 				t.Errorf("beam %d source %d: first and last attention rows are identical: aliasing?", beam, i)
 			}
+		}
+	}
+}
+
+// TestMinLen: no output ends before MinLen tokens, greedy or beam.
+func TestMinLen(t *testing.T) {
+	m := randomModel(t, "additive")
+	srcs := randomSources(8, 12)
+	g, err := m.Greedy(context.Background(), srcs, seq2seq.GreedyConfig{MinLen: 7, MaxLen: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Beam(context.Background(), srcs, seq2seq.BeamConfig{Width: 3, MinLen: 7, MaxLen: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range srcs {
+		if len(g[i].Tokens) < 7 || len(b[i][0].Tokens) < 7 {
+			t.Errorf("source %d: greedy %d tokens, beam %d tokens: want >= 7", i, len(g[i].Tokens), len(b[i][0].Tokens))
 		}
 	}
 }

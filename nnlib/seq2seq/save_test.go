@@ -64,11 +64,11 @@ func TestSaveLoadSameOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g16, err := m3.Greedy(context.Background(), srcs, 15)
+	g16, err := m3.Greedy(context.Background(), srcs, seq2seq.GreedyConfig{MaxLen: 15})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g32, _ := m.Greedy(context.Background(), srcs, 15)
+	g32, _ := m.Greedy(context.Background(), srcs, seq2seq.GreedyConfig{MaxLen: 15})
 	same := 0
 	for i := range g16 {
 		if slices.Equal(g16[i].Tokens, g32[i].Tokens) {
