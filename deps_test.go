@@ -54,8 +54,11 @@ func rules() []rule {
 	everything := func(string) bool { return true }
 	return []rule{
 		{
+			// The audio package itself (signals, WAV, resampling, VAD) stays a
+			// leaf; audio/features and audio/glottal run their matrix steps
+			// and detectors on nnlib (issue 3), so they may import it.
 			name: "audio must not import nnlib",
-			from: func(p string) bool { return under(p, own("audio")...) },
+			from: func(p string) bool { return p == module+"/audio" },
 			deny: func(d string) bool { return under(d, own("nnlib")...) },
 		},
 		{
@@ -86,7 +89,7 @@ func rules() []rule {
 // violations checks every rule on g and returns one line per violation,
 // naming the import chain, e.g.
 //
-//	audio must not import nnlib: audio/features -> x -> nnlib (in tests)
+//	audio must not import nnlib: audio -> x -> nnlib (in tests)
 func violations(g depGraph, rules []rule) []string {
 	var pkgs []string
 	for p := range g.imports {
@@ -256,8 +259,8 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 	m := func(p string) string { return module + "/" + p }
 	g := depGraph{
 		imports: map[string][]string{
-			m("audio"):          {"fmt"},
-			m("audio/features"): {m("audio"), m("internal/x")},
+			m("audio"):          {"fmt", m("internal/x")},
+			m("audio/features"): {m("audio"), m("nnlib")},
 			m("internal/x"):     {m("nnlib/layers")},
 			m("nnlib/layers"):   {m("nnlib"), "gorgonia.org/tensor"},
 			m("nnlib"):          {"gorgonia.org/gorgonia", "gorgonia.org/tensor"},
@@ -277,7 +280,7 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 	}
 	got := violations(g, rules())
 	want := []string{
-		"audio must not import nnlib: audio/features -> internal/x -> nnlib/layers",
+		"audio must not import nnlib: audio -> internal/x -> nnlib/layers",
 		"nnlib must not import asr, translate, nlu, nlg, tui or dialog: nnlib/optim -> tui (in tests)",
 		"nnlib must not import asr, translate, nlu, nlg, tui or dialog: nnlib/seq2seq -> translate",
 		"tui must not import gorgonia.org/...: tui -> dialog -> asr -> nnlib -> gorgonia.org/gorgonia",

@@ -17,10 +17,11 @@
 //     (nnlib/optim), the encoder-decoder and beam search shared by asr and
 //     translate (nnlib/seq2seq) and the test helpers, such as gradient
 //     checks (nnlib/nntest).
-//   - audio/ is a leaf: signals, WAV reading and writing, resampling. Its
-//     sub-packages compute features (audio/features: STFT, mel filterbank,
-//     MFCC, deltas, CMVN) and glottal closure instants (audio/glottal). It
-//     imports the standard library and small numeric libraries, never nnlib.
+//   - audio/ is a leaf: signals, WAV reading and writing, resampling, voice
+//     activity detection; it never imports nnlib. Its sub-packages compute
+//     features (audio/features: STFT, mel filterbank, MFCC, deltas, CMVN,
+//     with the batched matrix steps on nnlib) and glottal closure instants
+//     (audio/glottal, whose neural detector is an nnlib model).
 //   - asr/ recognises speech: audio and features in, text out, with models
 //     built on nnlib. translate/ translates text between languages, nlu/
 //     parses an utterance into an intent and slots, and nlg/ writes a
@@ -46,8 +47,8 @@
 // deps_test.go checks these with "go list", for the packages and for their
 // tests:
 //
-//   - audio (and everything under it) does not depend on nnlib, directly
-//     or indirectly.
+//   - the audio package itself does not depend on nnlib, directly or
+//     indirectly (its sub-packages may).
 //   - nnlib does not depend on asr, translate, nlu, nlg, tui or dialog.
 //   - tui does not depend on anything under gorgonia.org, even indirectly.
 //   - Nothing imports cmd/... .
