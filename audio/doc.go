@@ -4,6 +4,6 @@
 //
 // Samples are float32 in [-1, 1] (full scale), mono unless a function says
 // otherwise; rates are int Hz; times are time.Duration. The package imports
-// the standard library and the WAV library github.com/go-audio/wav only;
+// the standard library and the go-audio WAV libraries only;
 // features (audio/features) and glottal analysis (audio/glottal) build on it.
 package audio
