@@ -16,7 +16,9 @@
 // an attention step (AdditiveAttention, LocationAttention,
 // LuongAttention), the cross-entropy over integer targets
 // (CrossEntropy), Linear, Embedding, Conv1D, LayerNorm, Dropout,
-// FrameStack, Concat, LogSoftmax, BCEWithLogits and CTCLoss are kernels;
+// FrameStack, Concat, LogSoftmax, BCEWithLogits, CTCLoss, and for feature
+// extraction Log and BandLinear (a banded product for mel filterbanks) are
+// kernels;
 // gorgonia's own ops remain for glue (Add, Mul, Tanh, Reshape, Sum).
 //
 // # Using it

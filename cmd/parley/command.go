@@ -63,7 +63,7 @@ func commands() []*Command {
 		planned("translate"),
 		planned("parse"),
 		planned("generate"),
-		planned("features"),
+		newFeaturesCommand(),
 		planned("glottal"),
 		planned("train"),
 		planned("eval"),

@@ -26,9 +26,6 @@ func planned(name string) *Command {
 	case "generate":
 		short = "write a sentence for a dialogue act"
 		plan = "natural-language generation from dialogue acts"
-	case "features":
-		short = "compute audio features (log-mel, MFCC) of WAV files"
-		plan = "audio feature extraction"
 	case "glottal":
 		short = "find glottal closure instants in speech"
 		plan = "glottal analysis (GCI detection)"
