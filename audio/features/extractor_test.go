@@ -433,7 +433,7 @@ func TestReflection(t *testing.T) {
 		}
 		f := e.newFramer()
 		for fr := 0; fr < e.NumFrames(n); fr++ {
-			f.frame(x, fr)
+			f.prepare(f.buf, x, fr)
 			start := fr*160 + 80 - 200 // Kaldi's FirstSampleOfFrame
 			for i := 0; i < 400; i++ {
 				if got, want := f.buf[i], float64(mirrored(start+i)); got != want {

@@ -105,19 +105,49 @@ func (p *fftPlan) power(dst, x []float64, z []complex128) {
 	}
 }
 
+// power2 writes the power spectra of two real frames a and b (length n)
+// to dstA and dstB with one n-point complex FFT of z = a + i·b (z has
+// length n): A[k] = (Z[k] + Z*[n−k])/2, B[k] = (Z[k] − Z*[n−k])/(2i).
+// go-dsp's FFT costs mostly per call (goroutines, channels, allocations),
+// so two frames per call is about 1.5× faster than one.
+func (p *fftPlan) power2(dstA, dstB, a, b []float64, z []complex128) {
+	n := p.n
+	for k := range z[:n] {
+		z[k] = complex(a[k], b[k])
+	}
+	zf := p.transform(z[:n])
+	for k := 0; k <= n/2; k++ {
+		zk, zc := zf[k], zf[(n-k)%n]
+		ar, ai := 0.5*(real(zk)+real(zc)), 0.5*(imag(zk)-imag(zc))
+		br, bi := 0.5*(imag(zk)+imag(zc)), -0.5*(real(zk)-real(zc))
+		dstA[k] = ar*ar + ai*ai
+		dstB[k] = br*br + bi*bi
+	}
+}
+
 // framer cuts, dithers, pre-processes and transforms the frames of one
 // signal at a time. It holds per-call scratch: one framer per goroutine.
+// When frames are asked for in order it transforms them two at a time
+// (power2) and keeps the second for the next call.
 type framer struct {
 	e    *Extractor
 	buf  []float64    // the frame, zero-padded to the FFT size
-	z    []complex128 // FFT scratch
+	buf2 []float64    // the next frame, for paired transforms
+	z    []complex128 // FFT scratch (nfft values)
 	spec []float64    // |X|², nfft/2+1 values
-	rng  *rand.Rand   // dither source, reseeded per signal
+	// The next frame's spectrum and log energy, computed with this one.
+	next      []float64
+	nextLE    float64
+	nextT     int
+	nextOf    *float32 // the signal it belongs to (its first sample)
+	nextOfLen int
+	rng       *rand.Rand // dither source, reseeded per signal
 }
 
 func (e *Extractor) newFramer() *framer {
 	n := e.geo.nfft
-	f := &framer{e: e, buf: make([]float64, n), z: make([]complex128, n/2), spec: make([]float64, n/2+1)}
+	f := &framer{e: e, buf: make([]float64, n), buf2: make([]float64, n), z: make([]complex128, n),
+		spec: make([]float64, n/2+1), next: make([]float64, n/2+1), nextT: -1}
 	if e.cfg.Dither != 0 {
 		f.rng = rand.New(rand.NewPCG(e.cfg.Seed, 0x2545f4914f6cdd1d))
 	}
@@ -126,6 +156,7 @@ func (e *Extractor) newFramer() *framer {
 
 // reset starts a new signal: the dither source restarts from the seed.
 func (f *framer) reset() {
+	f.nextT = -1
 	if f.rng != nil {
 		f.rng = rand.New(rand.NewPCG(f.e.cfg.Seed, 0x2545f4914f6cdd1d))
 	}
@@ -138,9 +169,31 @@ func (f *framer) reset() {
 // scale, dither, remove the DC offset, raw energy, pre-emphasis, window,
 // zero-pad, windowed energy, FFT.
 func (f *framer) frame(x []float32, t int) float64 {
+	if len(x) > 0 && f.nextT == t && f.nextOf == &x[0] && f.nextOfLen == len(x) {
+		f.nextT = -1
+		copy(f.spec, f.next)
+		return f.nextLE
+	}
+	le := f.prepare(f.buf, x, t)
+	if t+1 < f.e.NumFrames(len(x)) {
+		// The next frame is computed now, with the same dither draws in the
+		// same order as if it were computed on its own next.
+		f.nextLE = f.prepare(f.buf2, x, t+1)
+		f.e.fft.power2(f.spec, f.next, f.buf, f.buf2, f.z)
+		f.nextT, f.nextOf, f.nextOfLen = t+1, &x[0], len(x)
+		return le
+	}
+	f.nextT = -1
+	f.e.fft.power(f.spec, f.buf, f.z)
+	return le
+}
+
+// prepare cuts frame t of x into buf (zero-padded to the FFT size) and
+// pre-processes it; it returns the frame's log energy.
+func (f *framer) prepare(buf []float64, x []float32, t int) float64 {
 	e := f.e
 	c, g := &e.cfg, e.geo
-	w := f.buf[:g.winLen]
+	w := buf[:g.winLen]
 	start := g.firstSample(t, c.SnipEdges)
 	n := len(x)
 	if start >= 0 && start+g.winLen <= n {
@@ -186,11 +239,10 @@ func (f *framer) frame(x []float32, t int) float64 {
 		w[i] = (w[i] - p*w[i-1]) * win[i]
 	}
 	w[0] = (w[0] - p*w[0]) * win[0]
-	clear(f.buf[g.winLen:])
+	clear(buf[g.winLen:])
 	if !c.RawEnergy {
 		energy = sumSquares(w)
 	}
-	e.fft.power(f.spec, f.buf, f.z)
 	le := math.Log(math.Max(energy, epsilon))
 	if c.EnergyFloor > 0 {
 		le = math.Max(le, math.Log(c.EnergyFloor))
