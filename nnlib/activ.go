@@ -65,7 +65,7 @@ func tanhRow32(a, b, c, u, v []float32) float32 {
 // tanhInPlace32 sets x[j] = mul·tanh32(scale·x[j]) + add (which gives the
 // logistic function as ½·tanh(x/2) + ½). On amd64 with AVX2 and FMA an
 // assembly kernel does eight elements at a time (activ_amd64.s; build tag
-// purego turns it off); the Go loop, tanh32 inlined, does the rest.
+// purego turns it off); tanh32 does the rest.
 func tanhInPlace32(x []float32, scale, mul, add float32) {
 	k := [16]float32{scale, mul, add, 7.90531110763549805, -7.90531110763549805,
 		-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
@@ -74,23 +74,7 @@ func tanhInPlace32(x []float32, scale, mul, add float32) {
 	done := tanhVec32(x, &k) // AVX2 + FMA where the processor has them
 	x = x[done:]
 	for j, v := range x {
-		v *= scale
-		if v > 7.90531110763549805 {
-			v = 7.90531110763549805
-		} else if v < -7.90531110763549805 {
-			v = -7.90531110763549805
-		}
-		x2 := v * v
-		p := x2*-2.76076847742355e-16 + 2.00018790482477e-13
-		p = x2*p + -8.60467152213735e-11
-		p = x2*p + 5.12229709037114e-08
-		p = x2*p + 1.48572235717979e-05
-		p = x2*p + 6.37261928875436e-04
-		p = x2*p + 4.89352455891786e-03
-		q := x2*1.19825839466702e-06 + 1.18534705686654e-04
-		q = x2*q + 2.26843463243900e-03
-		q = x2*q + 4.89352518554385e-03
-		x[j] = mul*(v*p/q) + add
+		x[j] = mul*tanh32(scale*v) + add
 	}
 }
 

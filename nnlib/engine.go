@@ -99,27 +99,22 @@ func (t *Trainer[B]) Step(ctx context.Context, batch B) (float64, error) {
 // Accumulate runs forward and backward on one batch and adds the gradients
 // to Param.Grad without updating (for gradient accumulation).
 func (t *Trainer[B]) Accumulate(ctx context.Context, batch B) (float64, error) {
-	e, err := t.train.get(t, batch)
-	if err != nil {
-		return 0, err
+	loss, err := t.run(ctx, t.train, batch)
+	if err == nil && (math.IsNaN(loss) || math.IsInf(loss, 0)) {
+		err = fmt.Errorf("nnlib: loss is %v", loss)
 	}
-	if err := e.feed(e.m, batch); err != nil {
-		return 0, fmt.Errorf("nnlib: feed: %w", err)
-	}
-	if err := e.m.Run(ctx); err != nil {
-		return 0, err
-	}
-	loss := e.m.Loss()
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("nnlib: loss is %v", loss)
-	}
-	return loss, nil
+	return loss, err
 }
 
 // Eval returns the loss of a batch on an inference-mode graph (no
 // dropout, no gradients).
 func (t *Trainer[B]) Eval(ctx context.Context, batch B) (float64, error) {
-	e, err := t.eval.get(t, batch)
+	return t.run(ctx, t.eval, batch)
+}
+
+// run feeds batch to its graph from cache and runs it.
+func (t *Trainer[B]) run(ctx context.Context, cache *graphCache[B], batch B) (float64, error) {
+	e, err := cache.get(t, batch)
 	if err != nil {
 		return 0, err
 	}

@@ -136,7 +136,9 @@ func (g *Graph) Param(p *Param) *Node {
 }
 
 // Input creates a named input node. Names must be unique within a graph.
-func (g *Graph) Input(name string, shape ...int) *Node {
+func (g *Graph) Input(name string, shape ...int) *Node { return g.input(name, g.dt, shape) }
+
+func (g *Graph) input(name string, dt tensor.Dtype, shape []int) *Node {
 	if g.err != nil {
 		return g.dead()
 	}
@@ -152,7 +154,7 @@ func (g *Graph) Input(name string, shape ...int) *Node {
 	sh := append([]int(nil), shape...)
 	err := safeCall(func() error {
 		// Names carry a prefix that parameter names cannot have.
-		gn = G.NewTensor(g.g, g.dt, len(sh), G.WithShape(sh...), G.WithName("in:"+name))
+		gn = G.NewTensor(g.g, dt, len(sh), G.WithShape(sh...), G.WithName("in:"+name))
 		return nil
 	})
 	if err != nil {

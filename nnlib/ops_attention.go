@@ -3,6 +3,7 @@ package nnlib
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"gorgonia.org/tensor"
@@ -92,7 +93,7 @@ func (k *additiveK[T]) name() string {
 }
 
 func (k *additiveK[T]) forward(in, out []*tensor.Dense) error {
-	lens, err := lengths[T](in[3], k.s)
+	lens, err := decodeLens[T](nil, in[3], k.s)
 	if err != nil {
 		return err
 	}
@@ -168,7 +169,7 @@ func locConv[T Float](prev, filt, conv []T, B, S, F, W int) {
 }
 
 func (k *additiveK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
-	lens, err := lengths[T](in[3], k.s)
+	lens, err := decodeLens[T](nil, in[3], k.s)
 	if err != nil {
 		return err
 	}
@@ -351,7 +352,7 @@ func (g *Graph) additive(q, keys, values, lens, wq, bq, v *Node, loc *LocationPa
 		}{"proj", loc.Proj, []int{nf, A}})
 	}
 	for _, c := range checks {
-		if !sameShape(c.n.shape, c.want) {
+		if !slices.Equal(c.n.shape, c.want) {
 			return bad(c.what, fmt.Sprint(c.want), c.n.shape)
 		}
 	}
@@ -376,7 +377,7 @@ type luongK[T Float] struct {
 func (k *luongK[T]) name() string { return "attention_luong" }
 
 func (k *luongK[T]) forward(in, out []*tensor.Dense) error {
-	lens, err := lengths[T](in[2], k.s)
+	lens, err := decodeLens[T](nil, in[2], k.s)
 	if err != nil {
 		return err
 	}
@@ -411,7 +412,7 @@ func (k *luongK[T]) forward(in, out []*tensor.Dense) error {
 }
 
 func (k *luongK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
-	lens, err := lengths[T](in[2], k.s)
+	lens, err := decodeLens[T](nil, in[2], k.s)
 	if err != nil {
 		return err
 	}
@@ -486,13 +487,13 @@ func (g *Graph) LuongAttention(q, values, lens, w *Node) (ctx, alpha *Node) {
 		return bad("values", fmt.Sprintf("(S, %d, D)", B), values.shape)
 	}
 	S, D := values.shape[0], values.shape[2]
-	if !sameShape(lens.shape, []int{B}) {
+	if !slices.Equal(lens.shape, []int{B}) {
 		return bad("lens", fmt.Sprintf("(%d)", B), lens.shape)
 	}
 	ins := []*Node{q, values, lens}
 	diff := []bool{true, true, false}
 	if w != nil {
-		if !sameShape(w.shape, []int{H, D}) {
+		if !slices.Equal(w.shape, []int{H, D}) {
 			return bad("w", fmt.Sprintf("(%d, %d)", H, D), w.shape)
 		}
 		ins = append(ins, w)

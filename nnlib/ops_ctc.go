@@ -3,9 +3,9 @@ package nnlib
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -17,31 +17,7 @@ import (
 // must be unique within a graph. nnlib's own kernels take float inputs
 // only: ids and lengths for them are float-encoded.
 func (g *Graph) InputInt(name string, shape ...int) *Node {
-	if g.err != nil {
-		return g.dead()
-	}
-	if _, dup := g.inputs[name]; dup {
-		return g.fail(fmt.Errorf("nnlib: duplicate input name %q", name))
-	}
-	for _, d := range shape {
-		if d <= 0 {
-			return g.fail(&ShapeError{Op: "input " + name, Want: "positive dimensions", Got: shape})
-		}
-	}
-	var gn *G.Node
-	sh := append([]int(nil), shape...)
-	err := safeCall(func() error {
-		// The "in:" prefix keeps input names apart from parameter names, as
-		// in Input.
-		gn = G.NewTensor(g.g, tensor.Int, len(sh), G.WithShape(sh...), G.WithName("in:"+name))
-		return nil
-	})
-	if err != nil {
-		return g.fail(fmt.Errorf("nnlib: input %s: %w", name, err))
-	}
-	n := &Node{n: gn, g: g, shape: sh}
-	g.inputs[name] = n
-	return n
+	return g.input(name, tensor.Int, shape)
 }
 
 // ----------------------------------------------------------- LogSoftmax
@@ -293,7 +269,7 @@ func (g *Graph) checkCTC(logProbs, targets, inputLens, targetLens *Node) error {
 		n    *Node
 		what string
 	}{{inputLens, "input lengths"}, {targetLens, "target lengths"}} {
-		if !sameShape(c.n.shape, []int{B}) {
+		if !slices.Equal(c.n.shape, []int{B}) {
 			return &ShapeError{Op: "ctc loss " + c.what, Want: fmt.Sprintf("(%d)", B), Got: c.n.shape}
 		}
 	}
@@ -365,11 +341,11 @@ func expFrom(x, m float64) float64 {
 
 // decode checks and decodes the lengths and labels.
 func (k *ctcK[T]) decode(in []*tensor.Dense) error {
-	il, err := lengths[T](in[2], k.t)
+	il, err := decodeLens[T](nil, in[2], k.t)
 	if err != nil {
 		return fmt.Errorf("input lengths: %w", err)
 	}
-	tl, err := lengths[T](in[3], k.l)
+	tl, err := decodeLens[T](nil, in[3], k.l)
 	if err != nil {
 		return fmt.Errorf("target lengths: %w", err)
 	}

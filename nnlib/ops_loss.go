@@ -3,6 +3,7 @@ package nnlib
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -123,7 +124,7 @@ func (g *Graph) CrossEntropy(logits, targets *Node, smoothing float64) *Node {
 		return g.fail(&ShapeError{Op: "cross entropy", Want: "logits (N, V)", Got: logits.shape})
 	}
 	N, V := logits.shape[0], logits.shape[1]
-	if !sameShape(targets.shape, []int{N}) {
+	if !slices.Equal(targets.shape, []int{N}) {
 		return g.fail(&ShapeError{Op: "cross entropy", Want: fmt.Sprintf("targets (%d)", N), Got: targets.shape})
 	}
 	if smoothing < 0 || smoothing >= 1 {

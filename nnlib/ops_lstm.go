@@ -3,24 +3,11 @@ package nnlib
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"unsafe"
 
 	"gorgonia.org/tensor"
 )
-
-// lengths decodes a float-encoded (B) lengths tensor, checking 0 <= len <= s.
-func lengths[T Float](d *tensor.Dense, s int) ([]int, error) {
-	raw := data[T](d)
-	out := make([]int, len(raw))
-	for i, f := range raw {
-		n := int(f)
-		if T(n) != f || n < 0 || n > s {
-			return nil, fmt.Errorf("length %v of sequence %d outside [0,%d]", f, i, s)
-		}
-		out[i] = n
-	}
-	return out, nil
-}
 
 // lstmSeqK runs one LSTM direction over a whole padded, time-major batch.
 // Inputs: xproj (S,B,4H) = x·Wx+b, wh (H,4H), lens (B). Outputs: hs
@@ -65,7 +52,7 @@ func (k *lstmSeqK[T]) ensure() {
 }
 
 func (k *lstmSeqK[T]) forward(in, out []*tensor.Dense) error {
-	lens, err := lengths[T](in[2], k.s)
+	lens, err := decodeLens[T](nil, in[2], k.s)
 	if err != nil {
 		return err
 	}
@@ -137,7 +124,7 @@ func lstmCellBwd[T Float](a, tc, cPrev, dh, dc, dz []T, H int) {
 }
 
 func (k *lstmSeqK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
-	lens, err := lengths[T](in[2], k.s)
+	lens, err := decodeLens[T](nil, in[2], k.s)
 	if err != nil {
 		return err
 	}
@@ -310,7 +297,7 @@ func (g *Graph) LSTMCell(x, h, c, wx, wh, b *Node) (hNew, cNew *Node) {
 		n    *Node
 		want []int
 	}{{h, []int{B, H}}, {c, []int{B, H}}, {wx, []int{In, 4 * H}}, {b, []int{4 * H}}} {
-		if !sameShape(c.n.shape, c.want) {
+		if !slices.Equal(c.n.shape, c.want) {
 			d := g.fail(&ShapeError{Op: "lstm cell", Want: fmt.Sprint(c.want), Got: c.n.shape})
 			return d, d
 		}
@@ -318,18 +305,6 @@ func (g *Graph) LSTMCell(x, h, c, wx, wh, b *Node) (hNew, cNew *Node) {
 	k := pick(g, &lstmCellK[float32]{b: B, in: In, h: H}, &lstmCellK[float64]{b: B, in: In, h: H})
 	o := g.apply(k, []bool{true, true, true, true, true, true}, [][]int{{B, H}, {B, H}}, x, h, c, wx, wh, b)
 	return o[0], o[1]
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // biLSTMK runs the two directions of a bidirectional LSTM layer at the
@@ -385,7 +360,7 @@ func (g *Graph) BiLSTMSeq(xpF, whF, xpB, whB, lens *Node) (hsF, hTF, cTF, hsB, h
 		x := g.fail(err)
 		return x, x, x, x, x, x
 	}
-	if !sameShape(xpF.shape, xpB.shape) || !sameShape(whF.shape, whB.shape) {
+	if !slices.Equal(xpF.shape, xpB.shape) || !slices.Equal(whF.shape, whB.shape) {
 		return bad(&ShapeError{Op: "bilstm", Want: fmt.Sprintf("both directions shaped like %v and %v", xpF.shape, whF.shape), Got: append(append([]int(nil), xpB.shape...), whB.shape...)})
 	}
 	if len(whF.shape) != 2 || whF.shape[1] != 4*whF.shape[0] {
@@ -396,7 +371,7 @@ func (g *Graph) BiLSTMSeq(xpF, whF, xpB, whB, lens *Node) (hsF, hTF, cTF, hsB, h
 		return bad(&ShapeError{Op: "bilstm", Want: fmt.Sprintf("xproj (S, B, %d)", 4*H), Got: xpF.shape})
 	}
 	S, B := xpF.shape[0], xpF.shape[1]
-	if !sameShape(lens.shape, []int{B}) {
+	if !slices.Equal(lens.shape, []int{B}) {
 		return bad(&ShapeError{Op: "bilstm", Want: fmt.Sprintf("lens (%d)", B), Got: lens.shape})
 	}
 	var k kernel

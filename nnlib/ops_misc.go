@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -306,7 +307,7 @@ func (g *Graph) BCEWithLogits(logits, targets, weights *Node) *Node {
 	ins := []*Node{logits, targets}
 	diff := []bool{true, true}
 	for _, n := range []*Node{targets, weights} {
-		if n != nil && !shapeIs(n.shape, logits.shape) {
+		if n != nil && !slices.Equal(n.shape, logits.shape) {
 			return g.fail(&ShapeError{Op: "bce with logits", Want: fmt.Sprintf("%v (the logits' shape)", logits.shape), Got: n.shape})
 		}
 	}
@@ -317,17 +318,4 @@ func (g *Graph) BCEWithLogits(logits, targets, weights *Node) *Node {
 	n := prod(logits.shape)
 	k := pick(g, &bceK[float32]{n: n, weighted: weights != nil}, &bceK[float64]{n: n, weighted: weights != nil})
 	return g.Sum(g.apply(k, diff, [][]int{{1}}, ins...)[0])
-}
-
-// shapeIs reports whether two shapes are equal.
-func shapeIs(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
