@@ -205,9 +205,10 @@ voice assistant, in one binary that needs no network.
 Run 'parley help <command>' for more about a command.
 
 EXAMPLES
-	parley help models      more about one command
-	parley models --json    list the embedded models as JSON
-	parley --version        print the version and build of this binary
+	parley help models                     more about one command
+	parley features -o feats/ recordings/  log-mel features of every WAV file
+	parley models --json                   list the embedded models as JSON
+	parley --version                       print the version and build of this binary
 
 `)
 	fmt.Fprint(w, exitStatusHelp())
