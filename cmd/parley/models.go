@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/parley-ai/parley/nlu/models"
 	"text/tabwriter"
 )
 
@@ -18,10 +19,13 @@ type modelInfo struct {
 }
 
 // embeddedModels lists the models built into this binary, in display order.
-// There are none yet: each issue that embeds a model appends its entry here
-// (built by a function of its package, so that this stays free of state).
+// Each issue that embeds a model appends its entry here (built by a
+// function of its package, so that this stays free of state).
 func embeddedModels() []modelInfo {
-	return []modelInfo{}
+	snips := models.SNIPSInfo()
+	return []modelInfo{
+		{Name: snips.Name, Task: "parse", Description: snips.Description, Bytes: snips.Bytes},
+	}
 }
 
 // modelsOptions are the flags of "parley models".

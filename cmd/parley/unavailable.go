@@ -20,21 +20,12 @@ func planned(name string) *Command {
 	case "translate":
 		short = "translate text between languages"
 		plan = "neural machine translation"
-	case "parse":
-		short = "parse an utterance into an intent and slots"
-		plan = "natural-language understanding (intent and slot filling)"
 	case "generate":
 		short = "write a sentence for a dialogue act"
 		plan = "natural-language generation from dialogue acts"
 	case "glottal":
 		short = "find glottal closure instants in speech"
 		plan = "glottal analysis (GCI detection)"
-	case "train":
-		short = "train a model on a data set"
-		plan = "model training"
-	case "eval":
-		short = "evaluate a model on a data set"
-		plan = "model evaluation (WER, BLEU, F1, accuracy)"
 	default:
 		// A programmer error in commands(); TestCommandTable catches it.
 		panic(fmt.Sprintf("parley: planned(%q): no such planned command", name))

@@ -1,0 +1,153 @@
+// Command trainnlu trains the joint intent and slot model on a
+// seq.in / seq.out / label directory (ATIS, SNIPS) and saves it.
+//
+//	go run -tags openblas ./nlu/internal/trainnlu -data ../shared/data/snips/train -dev ../shared/data/snips/valid -out /tmp/nlu_snips.safetensors
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/parley-ai/parley/nlu"
+	"github.com/parley-ai/parley/nnlib"
+)
+
+func main() {
+	data := flag.String("data", "", "training directory (seq.in, seq.out, label)")
+	dev := flag.String("dev", "", "dev directory")
+	out := flag.String("out", "", "model file to write")
+	epochs := flag.Int("epochs", 0, "epochs (0: default)")
+	batch := flag.Int("batch", 0, "batch size (0: default)")
+	lr := flag.Float64("lr", 0, "learning rate (0: default)")
+	decay := flag.Float64("lr-decay", 0, "learning rate decay per epoch (0: default)")
+	hidden := flag.Int("hidden", 0, "encoder hidden size (0: default)")
+	dropout := flag.Float64("dropout", -1, "dropout (-1: default)")
+	patience := flag.Int("patience", -1, "early stopping patience (-1: default)")
+	maxTime := flag.Duration("max-time", 0, "training time limit")
+	f16 := flag.Bool("f16", true, "save float16 weights")
+	seed := flag.Uint64("seed", 1, "seed")
+	flag.Parse()
+	if *data == "" || *out == "" {
+		log.Fatal("usage: trainnlu -data DIR [-dev DIR] -out FILE")
+	}
+	train, err := readDir(*data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var devEx []nlu.Example
+	if *dev != "" {
+		if devEx, err = readDir(*dev); err != nil {
+			log.Fatal(err)
+		}
+	}
+	cfg := nlu.DefaultTrainConfig()
+	cfg.Seed = *seed
+	cfg.MaxTime = *maxTime
+	if *epochs > 0 {
+		cfg.Epochs = *epochs
+	}
+	if *batch > 0 {
+		cfg.BatchSize = *batch
+	}
+	if *lr > 0 {
+		cfg.LR = *lr
+	}
+	if *decay > 0 {
+		cfg.LRDecay = *decay
+	}
+	if *hidden > 0 {
+		cfg.Model.Hidden = *hidden
+	}
+	if *dropout >= 0 {
+		cfg.Model.Dropout = *dropout
+	}
+	if *patience >= 0 {
+		cfg.Patience = *patience
+	}
+	log.Printf("backend %s; %d train, %d dev examples; config %+v", nnlib.Backend(), len(train), len(devEx), cfg)
+	start := time.Now()
+	m, err := nlu.Train(context.Background(), train, devEx, cfg, func(p nlu.Progress) {
+		if p.Final {
+			log.Printf("final (best epoch, T=%.3f): dev %v; ECE %.4f -> %.4f; NLL %.4f; %s", p.Temperature, p.Dev, p.ECEBefore, p.Dev.ECE, p.Dev.NLL, p.Elapsed.Round(time.Second))
+			return
+		}
+		mark := ""
+		if p.Best {
+			mark = " *"
+		}
+		log.Printf("epoch %2d  steps %5d  loss %.4f  dev %v  %s%s", p.Epoch, p.Steps, p.Loss, p.Dev, p.Elapsed.Round(time.Second), mark)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("training time %s; %d weights", time.Since(start).Round(time.Second), m.NumParams())
+	prov := map[string]string{"data": *data, "dev": *dev, "date": time.Now().UTC().Format(time.RFC3339),
+		"command": strings.Join(os.Args, " ")}
+	if err := m.SaveFile(*out, nlu.SaveOptions{Float16: *f16, Provenance: prov}); err != nil {
+		log.Fatal(err)
+	}
+	// Check the saved model reproduces the dev figures.
+	m2, err := nlu.LoadFile(*out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if len(devEx) > 0 {
+		r, err := nlu.Evaluate(m2, devEx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("saved model %s: dev %v ECE %.4f\n", *out, r, r.ECE)
+	}
+	if st, err := os.Stat(*out); err == nil {
+		fmt.Printf("model size %.2f MB\n", float64(st.Size())/1e6)
+	}
+}
+
+// readDir reads seq.in, seq.out and label of dir.
+func readDir(dir string) ([]nlu.Example, error) {
+	lines := func(name string) ([]string, error) {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		var out []string
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			out = append(out, sc.Text())
+		}
+		return out, sc.Err()
+	}
+	in, err := lines("seq.in")
+	if err != nil {
+		return nil, err
+	}
+	tags, err := lines("seq.out")
+	if err != nil {
+		return nil, err
+	}
+	labels, err := lines("label")
+	if err != nil {
+		return nil, err
+	}
+	if len(in) != len(tags) || len(in) != len(labels) {
+		return nil, fmt.Errorf("%s: %d sentences, %d tag lines, %d labels", dir, len(in), len(tags), len(labels))
+	}
+	out := make([]nlu.Example, 0, len(in))
+	for i := range in {
+		toks, ts := strings.Fields(in[i]), strings.Fields(tags[i])
+		if len(toks) != len(ts) {
+			return nil, fmt.Errorf("%s line %d: %d tokens, %d tags", dir, i+1, len(toks), len(ts))
+		}
+		out = append(out, nlu.Example{Tokens: toks, Tags: ts, Intent: strings.TrimSpace(labels[i])})
+	}
+	return out, nil
+}
