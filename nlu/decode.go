@@ -309,17 +309,21 @@ type token struct {
 	start, end int
 }
 
-// tokenize splits text at Unicode white space, keeping byte offsets.
-// Invalid UTF-8 bytes are kept inside tokens.
+// tokenize splits text at Unicode white space, keeping byte offsets, and
+// splits trailing punctuation off words exactly as the training-data
+// readers do (punctStart: ?, ! and , off any word, a final . off the last
+// one, one token per character), so a typed "what time is it?" meets the
+// tokens the model was trained on. Invalid UTF-8 bytes are kept inside
+// tokens.
 func tokenize(text string) []token {
-	var out []token
+	var words []token
 	start := -1
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		space := unicode.IsSpace(r) && !(r == utf8.RuneError && size == 1)
 		if space {
 			if start >= 0 {
-				out = append(out, token{text[start:i], start, i})
+				words = append(words, token{text[start:i], start, i})
 				start = -1
 			}
 		} else if start < 0 {
@@ -328,7 +332,15 @@ func tokenize(text string) []token {
 		i += size
 	}
 	if start >= 0 {
-		out = append(out, token{text[start:], start, len(text)})
+		words = append(words, token{text[start:], start, len(text)})
+	}
+	out := make([]token, 0, len(words))
+	for i, w := range words {
+		cut := punctStart(w.text, i == len(words)-1)
+		out = append(out, token{w.text[:cut], w.start, w.start + cut})
+		for j := cut; j < len(w.text); j++ {
+			out = append(out, token{w.text[j : j+1], w.start + j, w.start + j + 1})
+		}
 	}
 	return out
 }

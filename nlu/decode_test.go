@@ -110,3 +110,27 @@ func TestTokenizeOffsets(t *testing.T) {
 		t.Errorf("junk: %+v", toks)
 	}
 }
+
+// TestTokenizeMatchesTrainingData: parse-time tokens split punctuation
+// like the YAML and grammar readers do, with offsets into the text.
+func TestTokenizeMatchesTrainingData(t *testing.T) {
+	text := "wake me up, at 7.30 please?! thanks."
+	var got []string
+	for _, tk := range tokenize(text) {
+		if text[tk.start:tk.end] != tk.text {
+			t.Errorf("token %+v does not match its span", tk)
+		}
+		got = append(got, tk.text)
+	}
+	want := []string{"wake", "me", "up", ",", "at", "7.30", "please", "?", "!", "thanks", "."}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("tokens %q, want %q", got, want)
+	}
+	exs, err := ReadYAML(strings.NewReader("intents:\n  - intent: x\n    examples:\n      - \"wake me up, at 7.30 please?! thanks.\"\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(exs[0].Tokens, " ") != strings.Join(want, " ") {
+		t.Errorf("YAML reader tokens %q differ from parse-time tokens %q", exs[0].Tokens, want)
+	}
+}
