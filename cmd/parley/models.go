@@ -22,9 +22,10 @@ type modelInfo struct {
 // Each issue that embeds a model appends its entry here (built by a
 // function of its package, so that this stays free of state).
 func embeddedModels() []modelInfo {
-	snips := models.SNIPSInfo()
+	snips, atis := models.SNIPSInfo(), models.ATISInfo()
 	return []modelInfo{
-		{Name: snips.Name, Task: "parse", Description: snips.Description, Bytes: snips.Bytes},
+		{Name: snips.Name, Task: "parse", Description: snips.Description + " (the default)", Bytes: snips.Bytes},
+		{Name: atis.Name, Task: "parse", Description: atis.Description + " (parse --model atis)", Bytes: atis.Bytes},
 	}
 }
 

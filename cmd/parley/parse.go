@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/parley-ai/parley/nlu"
+	"github.com/parley-ai/parley/nlu/models"
 )
 
 // parseOptions are the flags of "parley parse".
@@ -17,7 +18,7 @@ type parseOptions struct {
 }
 
 func (o *parseOptions) addFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.model, "model", "", "NLU model `file` (.safetensors from 'parley train nlu'); default: the embedded model")
+	fs.StringVar(&o.model, "model", "", "NLU model: a `file` from 'parley train nlu', or the embedded snips (default) or atis")
 }
 
 func newParseCommand() *Command {
@@ -37,7 +38,9 @@ With TEXT arguments they form one utterance; without, each line of
 standard input is one utterance (empty lines give an empty parse).
 
 EXAMPLES
-	parley parse --model snips.safetensors "play some jazz by miles davis"
+	parley parse "play some jazz by miles davis"
+	parley parse --model atis "flights from boston to denver on monday"
+	parley parse --model my.safetensors "set a timer for five minutes"
 	printf 'book a table for two\nwill it rain tomorrow\n' | parley parse --model snips.safetensors
 `,
 		Flags: opts.addFlags,
@@ -48,6 +51,12 @@ EXAMPLES
 }
 
 func loadNLU(path string) (*nlu.Model, error) {
+	switch path {
+	case "atis":
+		return models.ATIS()
+	case "snips":
+		return models.SNIPS()
+	}
 	if path == "" {
 		m, err := defaultNLUModel()
 		if err != nil {

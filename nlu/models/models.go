@@ -14,6 +14,9 @@ import (
 //go:embed snips.safetensors
 var snips []byte
 
+//go:embed atis.safetensors
+var atis []byte
+
 // Info describes an embedded model.
 type Info struct {
 	Name, Description string
@@ -34,6 +37,22 @@ func SNIPS() (*nlu.Model, error) {
 	m, err := nlu.Load(bytes.NewReader(snips))
 	if err != nil {
 		return nil, fmt.Errorf("models: embedded SNIPS model: %w", err)
+	}
+	return m, nil
+}
+
+// ATISInfo describes the embedded ATIS model.
+func ATISInfo() Info {
+	return Info{Name: "nlu-atis", Description: "intents and slots of the ATIS flight-information benchmark, float16",
+		Bytes: int64(len(atis))}
+}
+
+// ATIS loads the embedded model trained on the ATIS training split (air
+// travel requests: flights, fares, airlines, ground service, ...).
+func ATIS() (*nlu.Model, error) {
+	m, err := nlu.Load(bytes.NewReader(atis))
+	if err != nil {
+		return nil, fmt.Errorf("models: embedded ATIS model: %w", err)
 	}
 	return m, nil
 }

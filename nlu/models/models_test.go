@@ -30,3 +30,24 @@ func TestSNIPS(t *testing.T) {
 		}
 	}
 }
+
+func TestATIS(t *testing.T) {
+	m, err := models.ATIS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.Parse("show me flights from boston to denver on monday")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Intent != "atis_flight" {
+		t.Errorf("intent %s, want atis_flight", r.Intent)
+	}
+	slots := map[string]string{}
+	for _, s := range r.Slots {
+		slots[s.Name] = s.Value
+	}
+	if slots["fromloc.city_name"] != "boston" || slots["toloc.city_name"] != "denver" {
+		t.Errorf("slots %v", r.Slots)
+	}
+}

@@ -5,13 +5,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,13 +35,13 @@ func main() {
 	if *data == "" || *out == "" {
 		log.Fatal("usage: trainnlu -data DIR [-dev DIR] -out FILE")
 	}
-	train, err := readDir(*data)
+	train, err := nlu.ReadDir(*data)
 	if err != nil {
 		log.Fatal(err)
 	}
 	var devEx []nlu.Example
 	if *dev != "" {
-		if devEx, err = readDir(*dev); err != nil {
+		if devEx, err = nlu.ReadDir(*dev); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -108,46 +106,4 @@ func main() {
 	if st, err := os.Stat(*out); err == nil {
 		fmt.Printf("model size %.2f MB\n", float64(st.Size())/1e6)
 	}
-}
-
-// readDir reads seq.in, seq.out and label of dir.
-func readDir(dir string) ([]nlu.Example, error) {
-	lines := func(name string) ([]string, error) {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		var out []string
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			out = append(out, sc.Text())
-		}
-		return out, sc.Err()
-	}
-	in, err := lines("seq.in")
-	if err != nil {
-		return nil, err
-	}
-	tags, err := lines("seq.out")
-	if err != nil {
-		return nil, err
-	}
-	labels, err := lines("label")
-	if err != nil {
-		return nil, err
-	}
-	if len(in) != len(tags) || len(in) != len(labels) {
-		return nil, fmt.Errorf("%s: %d sentences, %d tag lines, %d labels", dir, len(in), len(tags), len(labels))
-	}
-	out := make([]nlu.Example, 0, len(in))
-	for i := range in {
-		toks, ts := strings.Fields(in[i]), strings.Fields(tags[i])
-		if len(toks) != len(ts) {
-			return nil, fmt.Errorf("%s line %d: %d tokens, %d tags", dir, i+1, len(toks), len(ts))
-		}
-		out = append(out, nlu.Example{Tokens: toks, Tags: ts, Intent: strings.TrimSpace(labels[i])})
-	}
-	return out, nil
 }
