@@ -411,9 +411,26 @@ func (m *Model) result(text string, ts []token, p prediction) Result {
 		tags[i] = m.Vocab.Tags[t]
 	}
 	for _, sp := range Spans(tags) {
+		// Split-off punctuation never belongs to a slot value (models
+		// trained on punctuation-free data tag a final "?" as I-x).
+		for sp.Start < sp.End && isPunct(ts[sp.End-1].text) {
+			sp.End--
+		}
+		for sp.Start < sp.End && isPunct(ts[sp.Start].text) {
+			sp.Start++
+		}
+		if sp.Start == sp.End {
+			continue
+		}
 		start, end := ts[sp.Start].start, ts[sp.End-1].end
 		raw := text[start:end]
 		r.Slots = append(r.Slots, Slot{Name: sp.Type, Value: raw, Raw: raw, Start: start, End: end})
 	}
 	return r
+}
+
+// isPunct reports whether a token is one of the punctuation marks the
+// tokeniser splits off words.
+func isPunct(tok string) bool {
+	return tok == "?" || tok == "!" || tok == "," || tok == "."
 }

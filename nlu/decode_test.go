@@ -134,3 +134,15 @@ func TestTokenizeMatchesTrainingData(t *testing.T) {
 		t.Errorf("YAML reader tokens %q differ from parse-time tokens %q", exs[0].Tokens, want)
 	}
 }
+
+// TestSlotsExcludePunctuation: a slot never ends in split-off
+// punctuation, whatever tag the model gave it.
+func TestSlotsExcludePunctuation(t *testing.T) {
+	m := &Model{Vocab: &Vocab{Intents: []string{"x"}, Tags: []string{"O", "B-when", "I-when"}}, Cfg: Config{Threshold: 0.5}}
+	text := "rain tomorrow?"
+	ts := tokenize(text) // rain, tomorrow, ?
+	r := m.result(text, ts, prediction{intentProbs: []float64{1}, tags: []int{0, 1, 2}})
+	if len(r.Slots) != 1 || r.Slots[0].Raw != "tomorrow" || r.Slots[0].End != 13 {
+		t.Errorf("slots %+v, want one slot %q ending at 13", r.Slots, "tomorrow")
+	}
+}
