@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,7 +119,7 @@ func TestInputIntLet(t *testing.T) {
 	if err := g.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if g.InputNode("ids") != ids || !sameIntSlice(ids.Shape(), []int{2, 3}) || ids.Name() != "in:ids" {
+	if g.InputNode("ids") != ids || !slices.Equal(ids.Shape(), []int{2, 3}) || ids.Name() != "in:ids" {
 		t.Errorf("InputInt node: lookup, shape %v or name %q wrong", ids.Shape(), ids.Name())
 	}
 	m, err := g.Compile()
@@ -162,18 +163,6 @@ func TestInputIntLet(t *testing.T) {
 	}
 }
 
-func sameIntSlice(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // ------------------------------------------------------------------ CTC
 
 // ctcBrute returns −log p(target | lp) for one sequence, lp (T,C) being
@@ -199,7 +188,7 @@ func ctcBrute(lp [][]float64, target []int) float64 {
 			}
 			prev = c
 		}
-		if sameIntSlice(col, target) || (len(col) == 0 && len(target) == 0) {
+		if slices.Equal(col, target) || (len(col) == 0 && len(target) == 0) {
 			s := 0.0
 			for t, c := range path {
 				s += lp[t][c]
@@ -425,7 +414,7 @@ func TestCTCLossForward(t *testing.T) {
 			if err := g.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if red == nnlib.CTCNone && !sameIntSlice(out.Shape(), []int{c.B}) || red != nnlib.CTCNone && len(out.Shape()) != 0 {
+			if red == nnlib.CTCNone && !slices.Equal(out.Shape(), []int{c.B}) || red != nnlib.CTCNone && len(out.Shape()) != 0 {
 				t.Errorf("%v: output shape %v", red, out.Shape())
 			}
 			m, err := g.Compile()

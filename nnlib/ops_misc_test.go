@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/parley-ai/parley/nnlib"
@@ -324,7 +325,7 @@ func TestFrameStackForward(t *testing.T) {
 			if err := g.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if !equalInts(y.Shape(), tc.wantShape) || !equalInts(yl.Shape(), []int{B}) {
+			if !slices.Equal(y.Shape(), tc.wantShape) || !slices.Equal(yl.Shape(), []int{B}) {
 				t.Fatalf("shapes %v, %v; want %v, [%d]", y.Shape(), yl.Shape(), tc.wantShape, B)
 			}
 			g.Output(y)
@@ -334,18 +335,6 @@ func TestFrameStackForward(t *testing.T) {
 			assertClose(t, "ylens", got[1], tc.wantLens, 0)
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestGradFrameStack(t *testing.T) {

@@ -3,6 +3,7 @@ package layers_test
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,18 +17,6 @@ func shapeOf(p *nnlib.Param) []int {
 		return nil
 	}
 	return p.Shape()
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestParamNamesAndShapes(t *testing.T) {
@@ -92,7 +81,7 @@ func TestParamNamesAndShapes(t *testing.T) {
 		if p != tc.p {
 			t.Errorf("%s: the set's parameter is not the layer's field", tc.name)
 		}
-		if !sameInts(shapeOf(p), tc.shape) {
+		if !slices.Equal(shapeOf(p), tc.shape) {
 			t.Errorf("%s: shape %v, want %v", tc.name, shapeOf(p), tc.shape)
 		}
 	}
@@ -208,7 +197,7 @@ func TestConv1DOutLen(t *testing.T) {
 		if err := g.Err(); err != nil {
 			t.Fatalf("T=%d: %v", t0, err)
 		}
-		if !sameInts(y.Shape(), []int{want, 2, 3}) {
+		if !slices.Equal(y.Shape(), []int{want, 2, 3}) {
 			t.Errorf("T=%d: output shape %v, want [%d 2 3]", t0, y.Shape(), want)
 		}
 	}
@@ -250,7 +239,7 @@ func TestBiGRUStack(t *testing.T) {
 		if err := g.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if !sameInts(out.Seq.Shape(), []int{S, B, 2 * H}) || !sameInts(out.H.Shape(), []int{B, 2 * H}) {
+		if !slices.Equal(out.Seq.Shape(), []int{S, B, 2 * H}) || !slices.Equal(out.H.Shape(), []int{B, 2 * H}) {
 			t.Fatalf("shapes Seq %v H %v, want [%d %d %d] [%d %d]", out.Seq.Shape(), out.H.Shape(), S, B, 2*H, B, 2*H)
 		}
 		m, err := g.Compile()
@@ -356,7 +345,7 @@ func TestGradConvNormGRU(t *testing.T) {
 		x = g.Input("x", T, B, In)
 		lens = g.Input("lens", B)
 		y := norm.Fwd(g, conv.Fwd(g, x))
-		if !sameInts(y.Shape(), []int{tout, B, C}) {
+		if !slices.Equal(y.Shape(), []int{tout, B, C}) {
 			t.Errorf("front-end shape %v, want [%d %d %d]", y.Shape(), tout, B, C)
 		}
 		out := gru.Apply(g, y, lens)
