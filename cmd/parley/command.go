@@ -60,7 +60,7 @@ func commands() []*Command {
 	return []*Command{
 		planned("chat"),
 		planned("transcribe"),
-		planned("translate"),
+		newTranslateCommand(),
 		newParseCommand(),
 		planned("generate"),
 		newFeaturesCommand(),
@@ -207,6 +207,7 @@ Run 'parley help <command>' for more about a command.
 EXAMPLES
 	parley help models                     more about one command
 	parley features -o feats/ recordings/  log-mel features of every WAV file
+	parley translate "Good morning"        English to Spanish with the embedded model
 	parley models --json                   list the embedded models as JSON
 	parley --version                       print the version and build of this binary
 

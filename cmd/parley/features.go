@@ -169,7 +169,7 @@ func runFeatures(ctx context.Context, opts featuresOptions, s *Streams, args []s
 
 	extractors := map[int]*features.Extractor{} // per sample rate
 	sum := featuresSummary{Type: opts.kind, Preset: opts.preset, Outputs: []featureFile{}}
-	prog := newProgress(s.Err, len(inputs))
+	prog := newProgress(s.Err, len(inputs), "files")
 	start := time.Now()
 	for i, in := range inputs {
 		if err := ctx.Err(); err != nil {
@@ -385,40 +385,69 @@ func outputNames(inputs []string) ([]string, error) {
 	return names, nil
 }
 
-// progress prints a progress line with rate and ETA on a terminal.
+// progress prints a progress bar with counts, rate and ETA to a terminal
+// (and nothing when w is not one), for any command that works through a
+// known number of items.
 type progress struct {
 	w     io.Writer
 	total int
+	unit  string // what is counted, e.g. "files"
 	tty   bool
 	last  time.Time
+	drawn bool // a bar is on the current line
+	shown int  // the count it shows
 }
 
-func newProgress(w io.Writer, total int) *progress {
-	p := &progress{w: w, total: total}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
+func newProgress(w io.Writer, total int, unit string) *progress {
+	return &progress{w: w, total: total, unit: unit, tty: isTerminal(w)}
+}
+
+// isTerminal reports whether f (a stream) is a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
 	}
-	return p
+	st, err := file.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// update shows the progress of features: done files of audioSec seconds.
 func (p *progress) update(done int, audioSec float64, elapsed time.Duration) {
-	if !p.tty || p.total < 2 || (time.Since(p.last) < 200*time.Millisecond && done < p.total) {
+	p.show(done, fmt.Sprintf("%.0f× real time", audioSec/elapsed.Seconds()), elapsed)
+}
+
+// show draws the bar for done of total items, with rate (e.g. "12 lines/s")
+// after the counts. It draws at most every 200 ms, and always the last one.
+func (p *progress) show(done int, rate string, elapsed time.Duration) {
+	done = min(done, p.total)
+	if !p.tty || p.total < 2 || done <= 0 || done == p.shown && p.drawn ||
+		(time.Since(p.last) < 200*time.Millisecond && done < p.total) {
 		return
 	}
-	p.last = time.Now()
-	rate := float64(done) / elapsed.Seconds()
-	eta := time.Duration(float64(p.total-done)/rate) * time.Second
+	p.last, p.shown = time.Now(), done
+	perItem := elapsed.Seconds() / float64(done)
+	eta := time.Duration(perItem * float64(p.total-done) * float64(time.Second))
 	width := 30
 	filled := width * done / p.total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d files  %.0f× real time  ETA %v   ",
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, p.total,
-		audioSec/elapsed.Seconds(), eta.Round(time.Second))
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s  %s  ETA %v   ",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, p.total, p.unit,
+		rate, eta.Round(time.Second))
+	p.drawn = true
+}
+
+// clear erases a bar that is on the terminal's current line, so that a
+// message can be printed; the next show draws it again.
+func (p *progress) clear() {
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn, p.last = false, time.Time{}
+	}
 }
 
 func (p *progress) done() {
-	if p.tty && p.total >= 2 {
+	if p.drawn {
 		fmt.Fprintln(p.w)
+		p.drawn = false
 	}
 }

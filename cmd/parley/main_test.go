@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -153,7 +154,7 @@ func TestRunModelsTable(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0] != models[0] || got[1] != models[1] {
+	if !reflect.DeepEqual(got, models) {
 		t.Errorf("JSON round trip = %+v, want %+v", got, models)
 	}
 }

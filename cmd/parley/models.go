@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/parley-ai/parley/nlu/models"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/parley-ai/parley/nlu/models"
+	mtmodels "github.com/parley-ai/parley/translate/models"
 )
 
 // modelInfo describes one model embedded in the binary. Its JSON form is
@@ -16,6 +19,11 @@ type modelInfo struct {
 	Task        string `json:"task"`        // the command that uses it, e.g. "transcribe"
 	Description string `json:"description"` // one line
 	Bytes       int64  `json:"bytes"`       // size of the embedded weights
+	// Languages are the languages of a translation model (ISO 639-1).
+	Languages []string `json:"languages,omitempty"`
+	// Provenance is how the model was made, as stored in its file
+	// (training data, date, dev scores), when it says.
+	Provenance map[string]string `json:"provenance,omitempty"`
 }
 
 // embeddedModels lists the models built into this binary, in display order.
@@ -26,7 +34,28 @@ func embeddedModels() []modelInfo {
 	return []modelInfo{
 		{Name: snips.Name, Task: "parse", Description: snips.Description + " (the default)", Bytes: snips.Bytes},
 		{Name: atis.Name, Task: "parse", Description: atis.Description + " (parse --model atis)", Bytes: atis.Bytes},
+		translationModelInfo(),
 	}
+}
+
+// translationModelInfo describes the embedded translation model. Its
+// languages and provenance are in the model file, so it is loaded (once).
+func translationModelInfo() modelInfo {
+	m := modelInfo{Name: mtmodels.Name, Task: "translate",
+		Bytes: int64(len(mtmodels.EnglishSpanishBytes()))}
+	t, err := mtmodels.EnglishSpanish()
+	if err != nil {
+		m.Description = fmt.Sprintf("translation model (cannot be loaded: %v)", err)
+		return m
+	}
+	m.Languages = t.Languages()
+	m.Provenance = t.Provenance()
+	dirs := "every direction"
+	if len(m.Languages) == 2 {
+		dirs = "both directions"
+	}
+	m.Description = "translation between " + joinAnd(m.Languages) + ", " + dirs + " (the default)"
+	return m
 }
 
 // modelsOptions are the flags of "parley models".
@@ -35,7 +64,7 @@ type modelsOptions struct {
 }
 
 func (o *modelsOptions) addFlags(fs *flag.FlagSet) {
-	fs.BoolVar(&o.json, "json", false, "print the list as a JSON array of {name, task, description, bytes}")
+	fs.BoolVar(&o.json, "json", false, "print the list as a JSON array of {name, task, description, bytes, languages, provenance}")
 }
 
 func newModelsCommand() *Command {
@@ -83,7 +112,11 @@ func runModels(_ context.Context, opts modelsOptions, s *Streams, models []model
 	tw := tabwriter.NewWriter(s.Out, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tTASK\tSIZE\tDESCRIPTION")
 	for _, m := range models {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, m.Task, humanBytes(m.Bytes), m.Description)
+		desc := m.Description
+		if p := provenanceSummary(m.Provenance); p != "" {
+			desc += "; " + p
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, m.Task, humanBytes(m.Bytes), desc)
 	}
 	return tw.Flush()
 }
@@ -100,4 +133,20 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// provenanceSummary is the short form of a provenance for the table, e.g.
+// "trained 2026-12-03 on eng-spa.train.tsv, dev BLEU 31.2 (greedy)".
+func provenanceSummary(p map[string]string) string {
+	var parts []string
+	if d := p["date"]; d != "" {
+		parts = append(parts, "trained "+strings.SplitN(d, "T", 2)[0])
+	}
+	if d := p["data"]; d != "" {
+		parts = append(parts, "on "+d)
+	}
+	if b := p["dev_bleu_greedy"]; b != "" {
+		parts = append(parts, "dev BLEU "+b+" (greedy)")
+	}
+	return strings.Join(parts, ", ")
 }

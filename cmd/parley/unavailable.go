@@ -17,9 +17,6 @@ func planned(name string) *Command {
 	case "transcribe":
 		short = "transcribe WAV files to text"
 		plan = "batch speech recognition"
-	case "translate":
-		short = "translate text between languages"
-		plan = "neural machine translation"
 	case "generate":
 		short = "write a sentence for a dialogue act"
 		plan = "natural-language generation from dialogue acts"

@@ -12,10 +12,13 @@ import (
 // attention decoder, loss) against finite differences, for every
 // attention kind.
 func TestGradModel(t *testing.T) {
-	for _, att := range []string{"additive", "location", "general", "dot"} {
+	for _, att := range []string{"additive", "location", "general", "dot", "general+proj"} {
 		t.Run(att, func(t *testing.T) {
 			cfg := seq2seq.Config{SrcVocab: 7, TgtVocab: 6, Emb: 3, Hidden: 4, EncLayers: 2,
 				Attention: att, AttDim: 5, LabelSmoothing: 0.1, Pad: 0, BOS: 1, EOS: 2}
+			if att == "general+proj" { // Luong's attentional layer before the output
+				cfg.Attention, cfg.OutDim = "general", 3
+			}
 			if att == "dot" {
 				cfg.Hidden = 4 // query 4 vs value 8: dot needs equal sizes
 			}

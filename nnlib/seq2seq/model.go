@@ -38,6 +38,10 @@ type Config struct {
 	// additive attention's hidden size (default Hidden).
 	Attention string `json:"attention"`
 	AttDim    int    `json:"att_dim,omitempty"`
+	// OutDim, when positive, adds Luong's attentional layer: the output
+	// features are tanh(W·[h; ctx]) of this size instead of [h; ctx], which
+	// makes the output layer (the cost of large vocabularies) smaller.
+	OutDim int `json:"out_dim,omitempty"`
 	// Dropout applies to embeddings, between encoder layers and before the
 	// output layer, in training only.
 	Dropout float64 `json:"dropout"`
@@ -64,6 +68,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("seq2seq: TgtVocab %d too small", c.TgtVocab)
 	case c.Emb <= 0 || c.Hidden <= 0 || c.EncLayers <= 0:
 		return fmt.Errorf("seq2seq: Emb, Hidden and EncLayers must be positive")
+	case c.OutDim < 0:
+		return fmt.Errorf("seq2seq: OutDim %d is negative", c.OutDim)
 	case c.Dropout < 0 || c.Dropout >= 1:
 		return fmt.Errorf("seq2seq: Dropout %v outside [0,1)", c.Dropout)
 	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
@@ -95,6 +101,7 @@ type Model struct {
 	bridgeC *layers.Linear
 	att     *layers.Attention
 	cell    *layers.LSTMCell
+	proj    *layers.Linear // nil unless Cfg.OutDim > 0
 	out     *layers.Linear
 
 	sessions sync.Pool // *session: inference graphs of one goroutine
@@ -138,7 +145,14 @@ func New(cfg Config, dtype nnlib.Dtype, seed uint64) (*Model, error) {
 	if m.cell, err = layers.NewLSTMCell(ps, "dec.cell", cfg.Emb+D, cfg.Hidden); err != nil {
 		return nil, err
 	}
-	if m.out, err = layers.NewLinear(ps, "dec.out", cfg.Hidden+D, cfg.TgtVocab, true); err != nil {
+	feat := cfg.Hidden + D
+	if cfg.OutDim > 0 {
+		if m.proj, err = layers.NewLinear(ps, "dec.proj", feat, cfg.OutDim, false); err != nil {
+			return nil, err
+		}
+		feat = cfg.OutDim
+	}
+	if m.out, err = layers.NewLinear(ps, "dec.out", feat, cfg.TgtVocab, true); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -170,10 +184,15 @@ func (m *Model) encode(g *nnlib.Graph, src, lens *nnlib.Node) encoded {
 
 // decodeStep adds one decoder step: previous token embedding yEmb (B,E),
 // state h, c, previous context ctx and weights prev. It returns the new
-// state, context, weights and the output features [h; ctx] (B, H+D).
+// state, context, weights and the output features [h; ctx] (B, H+D), or
+// tanh(proj([h; ctx])) (B, OutDim) with an attentional layer.
 func (m *Model) decodeStep(g *nnlib.Graph, e encoded, lens, yEmb, h, c, ctx, prev *nnlib.Node) (hN, cN, ctxN, alpha, feat *nnlib.Node) {
 	x := g.Concat(1, yEmb, ctx)
 	hN, cN = m.cell.Fwd(g, x, h, c)
 	ctxN, alpha = m.att.Step(g, hN, e.keys, e.seq, lens, prev)
-	return hN, cN, ctxN, alpha, g.Concat(1, hN, ctxN)
+	feat = g.Concat(1, hN, ctxN)
+	if m.proj != nil {
+		feat = g.Tanh(m.proj.Fwd(g, feat))
+	}
+	return hN, cN, ctxN, alpha, feat
 }
