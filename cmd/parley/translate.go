@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -98,12 +99,14 @@ OUTPUT
 
 SUBTITLES
 With --srt, or when the --input file ends in .srt, the input is a SubRip
-file. The text of each cue (its lines joined by a space; tags such as <i>
-stay as text) is translated, and the cues are written back with their
-numbers, timings and settings unchanged, the translation wrapped at word
-boundaries into as many lines of balanced length as the cue had (fewer
-when it has fewer words). A cue whose translation comes out empty keeps
-its text, with a warning. A malformed file is an error naming FILE:LINE.
+file. The text of each cue (its lines joined by a space) is translated,
+and the cues are written back with their numbers, timings and settings
+unchanged, the translation wrapped at word boundaries into as many lines
+of balanced length as the cue had (fewer when it has fewer words). Tags
+that open and close a cue (<i>...</i>, {\an8}) are kept around the
+translation; tags inside the text are dropped. A cue whose translation
+comes out empty keeps its text, with a warning. A malformed file is an
+error naming FILE:LINE.
 One subtitle file is translated at a time.
 
 Standard input on a terminal is translated line by line as it is typed.
@@ -494,8 +497,11 @@ func pharaoh(align [][2]int) string {
 // their numbers and timings.
 func (j *translateJob) writeSRT(ctx context.Context, w io.Writer, name string, cues []translate.Cue) error {
 	texts := make([]string, len(cues))
+	wraps := make([][2]string, len(cues))
 	for i, c := range cues {
-		texts[i] = strings.Join(c.Lines, " ")
+		var body string
+		wraps[i][0], body, wraps[i][1] = splitTags(strings.Join(c.Lines, " "))
+		texts[i] = body
 	}
 	out := make([]translate.Cue, len(cues))
 	prog := newProgress(j.s.Err, len(cues), "cues")
@@ -518,6 +524,10 @@ func (j *translateJob) writeSRT(ctx context.Context, w io.Writer, name string, c
 				warn(c, "the translation is empty: kept the original text")
 			default:
 				c.Lines = wrapBalanced(text, len(c.Lines))
+				if w := wraps[lo+i]; len(c.Lines) > 0 {
+					c.Lines[0] = w[0] + c.Lines[0]
+					c.Lines[len(c.Lines)-1] += w[1]
+				}
 			}
 			out[lo+i] = c
 		}
@@ -527,6 +537,35 @@ func (j *translateJob) writeSRT(ctx context.Context, w io.Writer, name string, c
 		return err
 	}
 	return trimLib(translate.WriteSRT(w, out))
+}
+
+// subtitleTag matches SubRip formatting: HTML-like tags (<i>, </font>) and
+// ASS override blocks ({\an8}).
+var subtitleTag = regexp.MustCompile(`\{\\[^}]*\}|</?[a-zA-Z][^<>]*>`)
+
+// splitTags separates the formatting tags that open and close a cue's text
+// (kept around the translation) from the text to translate; tags inside
+// the text are dropped, since their words move in translation.
+func splitTags(text string) (prefix, body, suffix string) {
+	locs := subtitleTag.FindAllStringIndex(text, -1)
+	start, end := 0, len(text)
+	for _, l := range locs {
+		if strings.TrimSpace(text[start:l[0]]) != "" {
+			break
+		}
+		prefix += text[l[0]:l[1]]
+		start = l[1]
+	}
+	for k := len(locs) - 1; k >= 0; k-- {
+		l := locs[k]
+		if l[0] < start || strings.TrimSpace(text[l[1]:end]) != "" {
+			break
+		}
+		suffix = text[l[0]:l[1]] + suffix
+		end = l[0]
+	}
+	body = strings.Join(strings.Fields(subtitleTag.ReplaceAllString(text[start:end], " ")), " ")
+	return prefix, body, suffix
 }
 
 // wrapBalanced splits text at spaces into at most n lines (fewer when it

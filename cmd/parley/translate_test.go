@@ -263,3 +263,20 @@ func writeSRTFile(t *testing.T, path string, cues []translate.Cue) {
 		t.Fatal(err)
 	}
 }
+
+func TestSplitTags(t *testing.T) {
+	for _, tc := range []struct{ in, prefix, body, suffix string }{
+		{"plain text", "", "plain text", ""},
+		{"<i>Where is it?</i>", "<i>", "Where is it?", "</i>"},
+		{"{\\an8}<i>Up here</i>", "{\\an8}<i>", "Up here", "</i>"},
+		{"a <b>bold</b> word", "", "a bold word", ""},
+		{"<i></i>", "<i></i>", "", ""},
+		{"x < y and y > z", "", "x < y and y > z", ""},
+		{"<font color=\"red\">Stop!</font>", "<font color=\"red\">", "Stop!", "</font>"},
+	} {
+		p, b, s := splitTags(tc.in)
+		if p != tc.prefix || b != tc.body || s != tc.suffix {
+			t.Errorf("splitTags(%q) = %q, %q, %q; want %q, %q, %q", tc.in, p, b, s, tc.prefix, tc.body, tc.suffix)
+		}
+	}
+}
