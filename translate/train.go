@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,13 +54,21 @@ type TrainConfig struct {
 	Out    string
 	Resume bool
 	Seed   uint64
+	// Tag places the target-language tag: "decoder" (the decoder's first
+	// input; the default) or "source" (the first source token; the
+	// attention of the first en-es model collapsed onto that token).
+	Tag string
+	// MaxGraphs bounds the compiled training graphs kept (one per batch
+	// shape; each holds its activations, up to hundreds of MB for long
+	// sentences). Default 12.
+	MaxGraphs int
 }
 
 // DefaultTrainConfig is the configuration the embedded model was trained with.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Langs: [2]string{"en", "es"}, Merges: 5000, Emb: 256, Hidden: 256, EncLayers: 1,
 		Attention: "general", Dropout: 0.15, LabelSmoothing: 0.1, BatchSize: 64, LR: 2e-3, Warmup: 500,
-		OutDim: 256, Epochs: 4, MaxPieces: 60, DevSentences: 400, Seed: 1}
+		OutDim: 256, Tag: "decoder", Epochs: 4, MaxPieces: 60, DevSentences: 400, Seed: 1}
 }
 
 func (c TrainConfig) validate() error {
@@ -70,6 +79,8 @@ func (c TrainConfig) validate() error {
 		return errors.New("translate: Merges, BatchSize, Epochs and MaxPieces must be positive")
 	case c.LR <= 0 || c.Warmup < 0:
 		return errors.New("translate: LR must be positive and Warmup not negative")
+	case c.Tag != "decoder" && c.Tag != "source":
+		return fmt.Errorf("translate: Tag %q: want decoder or source", c.Tag)
 	case c.Out == "":
 		return errors.New("translate: no output path")
 	}
@@ -125,6 +136,7 @@ func Train(ctx context.Context, train, dev []Pair, cfg TrainConfig, report func(
 			return nil, err
 		}
 		t.oneWay = cfg.OneWay
+		t.tagDecoder = cfg.Tag == "decoder"
 	}
 	var exs []seq2seq.Example
 	for _, p := range train {
@@ -166,7 +178,7 @@ func Train(ctx context.Context, train, dev []Pair, cfg TrainConfig, report func(
 		}
 		step0 = st.Step
 	}
-	tr, err := nnlib.NewTrainer(t.model.Params, opt, t.model.Trainer(), nnlib.TrainerConfig{Seed: cfg.Seed + uint64(step0), MaxGraphs: 24})
+	tr, err := nnlib.NewTrainer(t.model.Params, opt, t.model.Trainer(), nnlib.TrainerConfig{Seed: cfg.Seed + uint64(step0), MaxGraphs: cmp.Or(cfg.MaxGraphs, 12)})
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,10 @@ type Translator struct {
 	vocab  *Vocab
 	langs  []string
 	oneWay bool
-	meta   checkpoint.Meta
+	// tagDecoder puts the target-language tag on the decoder side
+	// instead of in front of the source.
+	tagDecoder bool
+	meta       checkpoint.Meta
 }
 
 // modelVocab is what a model file stores as its vocabulary.
@@ -33,6 +36,10 @@ type modelVocab struct {
 	Langs []string `json:"langs"`
 	// OneWay models translate Langs[0] → Langs[1] only.
 	OneWay bool `json:"one_way,omitempty"`
+	// Tag says where the target-language tag goes: "decoder" (the
+	// decoder's first input, as in mBART) or "" / "source" (the first
+	// source token, as in Google's multilingual NMT).
+	Tag string `json:"tag,omitempty"`
 }
 
 func tagOf(lang string) string { return "<2" + lang + ">" }
@@ -91,12 +98,19 @@ func fromMeta(m *seq2seq.Model, meta checkpoint.Meta) (*Translator, error) {
 		return nil, err
 	}
 	t.meta, t.oneWay = meta, mv.OneWay
+	switch mv.Tag {
+	case "", "source":
+	case "decoder":
+		t.tagDecoder = true
+	default:
+		return nil, fmt.Errorf("translate: unknown tag position %q", mv.Tag)
+	}
 	return t, nil
 }
 
 // SaveFile writes the model atomically; float16 halves its size.
 func (t *Translator) SaveFile(path string, float16 bool, provenance map[string]string) error {
-	return t.model.SaveFile(path, seq2seq.SaveOptions{Float16: float16, Vocab: modelVocab{t.vocab.Data(), t.langs, t.oneWay}, Provenance: provenance})
+	return t.model.SaveFile(path, seq2seq.SaveOptions{Float16: float16, Vocab: modelVocab{t.vocab.Data(), t.langs, t.oneWay, t.tagPosition()}, Provenance: provenance})
 }
 
 // Languages lists the model's languages (ISO 639-1 codes).
@@ -119,18 +133,36 @@ func (t *Translator) Supports(from, to string) bool {
 	return from != to && slices.Contains(t.langs, from) && slices.Contains(t.langs, to)
 }
 
-// source encodes a sentence for translation into lang: the tag, then the
-// pieces.
+func (t *Translator) tagPosition() string {
+	if t.tagDecoder {
+		return "decoder"
+	}
+	return "source"
+}
+
+// srcOffset is the number of tokens in front of a source's pieces.
+func (t *Translator) srcOffset() int {
+	if t.tagDecoder {
+		return 0
+	}
+	return 1
+}
+
+// source encodes a sentence for translation into lang: the pieces, with
+// the language tag in front or as the decoder's first input.
 func (t *Translator) source(text, to string) (seq2seq.Source, Encoded) {
 	e := t.vocab.Encode(text)
 	tag, _ := t.vocab.ID(tagOf(to))
+	if t.tagDecoder {
+		return seq2seq.Source{Tokens: slices.Clone(e.IDs), BOS: tag}, e
+	}
 	return seq2seq.Source{Tokens: append([]int{tag}, e.IDs...)}, e
 }
 
 // example makes a training example translating p.Src into language to.
 func (t *Translator) example(src, tgt, to string) seq2seq.Example {
 	s, _ := t.source(src, to)
-	return seq2seq.Example{Src: s.Tokens, Tgt: t.vocab.Encode(tgt).IDs}
+	return seq2seq.Example{Src: s.Tokens, BOS: s.BOS, Tgt: t.vocab.Encode(tgt).IDs}
 }
 
 // Options configures Translate.
@@ -358,9 +390,10 @@ func (t *Translator) align(e Encoded, h seq2seq.Hypothesis) [][2]int {
 			}
 			row := h.Attention[pos]
 			best, bw := -1, float32(-1)
-			for s := 1; s < len(row) && s-1 < len(e.Word); s++ { // position 0 is the tag
+			off := t.srcOffset() // a source-side tag is at position 0
+			for s := off; s < len(row) && s-off < len(e.Word); s++ {
 				if row[s] > bw {
-					best, bw = s-1, row[s]
+					best, bw = s-off, row[s]
 				}
 			}
 			if best < 0 {

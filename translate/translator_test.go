@@ -66,7 +66,7 @@ func trainToy(t *testing.T) (*Translator, []Pair) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		seen := map[string]bool{}
 		var train, dev []Pair
-		for len(train) < 2000 || len(dev) < 100 || len(toyTest) < 200 {
+		for len(train) < 3000 || len(dev) < 100 || len(toyTest) < 200 {
 			p := toyPair(rng)
 			if seen[p.Src] {
 				continue
@@ -133,6 +133,12 @@ func TestLearnsToyTranslation(t *testing.T) {
 		t.Logf("%s→%s: held-out BLEU %.1f, exact %d/%d; e.g. %q → %q", dir.from, dir.to, b.Score, exact, len(src), src[0], hyps[0])
 		if b.Score < 90 {
 			t.Errorf("%s→%s BLEU %.1f < 90", dir.from, dir.to, b.Score)
+			for i, n := 0, 0; i < len(hyps) && n < 5; i++ {
+				if hyps[i] != ref[i] {
+					t.Logf("%q → %q, want %q", src[i], hyps[i], ref[i])
+					n++
+				}
+			}
 		}
 	}
 }

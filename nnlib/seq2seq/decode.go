@@ -68,6 +68,25 @@ func (c BeamConfig) normalised(srcLen int) (BeamConfig, error) {
 type Source struct {
 	Tokens []int
 	Frames [][]float32
+	// BOS, when non-zero, replaces Config.BOS as the decoder's first input
+	// for this source (e.g. a target-language tag, as in mBART).
+	BOS int
+}
+
+func checkBOS(m *Model, srcs []Source) error {
+	for i, s := range srcs {
+		if s.BOS < 0 || s.BOS >= m.Cfg.TgtVocab {
+			return fmt.Errorf("seq2seq: source %d: BOS %d outside the target vocabulary of %d", i, s.BOS, m.Cfg.TgtVocab)
+		}
+	}
+	return nil
+}
+
+func (s Source) bos(m *Model) float32 {
+	if s.BOS != 0 {
+		return float32(s.BOS)
+	}
+	return float32(m.Cfg.BOS)
 }
 
 func (s Source) example() Example { return Example{Src: s.Tokens, Frames: s.Frames} }
@@ -347,6 +366,9 @@ func (m *Model) Greedy(ctx context.Context, srcs []Source, gc GreedyConfig) ([]H
 	sess := m.session()
 	defer m.release(sess)
 	B := len(srcs)
+	if err := checkBOS(m, srcs); err != nil {
+		return nil, err
+	}
 	st, S, err := m.start(ctx, sess, srcs, 1)
 	if err != nil {
 		return nil, err
@@ -359,7 +381,7 @@ func (m *Model) Greedy(ctx context.Context, srcs []Source, gc GreedyConfig) ([]H
 	out := make([]Hypothesis, B)
 	ys := make([]float32, B)
 	for i := range ys {
-		ys[i] = float32(m.Cfg.BOS)
+		ys[i] = srcs[i].bos(m)
 	}
 	left := B
 	stopped := make([]bool, B)
@@ -433,6 +455,9 @@ func (m *Model) Beam(ctx context.Context, srcs []Source, cfg BeamConfig) ([][]Hy
 	sess := m.session()
 	defer m.release(sess)
 	W, B := cfg.Width, len(srcs)
+	if err := checkBOS(m, srcs); err != nil {
+		return nil, err
+	}
 	st, S, err := m.start(ctx, sess, srcs, W)
 	if err != nil {
 		return nil, err
@@ -449,7 +474,7 @@ func (m *Model) Beam(ctx context.Context, srcs []Source, cfg BeamConfig) ([][]Hy
 	}
 	ys := make([]float32, B*W)
 	for i := range ys {
-		ys[i] = float32(m.Cfg.BOS)
+		ys[i] = srcs[i/W].bos(m)
 	}
 	for t := 0; t <= cfg.MaxLen; t++ {
 		active := false

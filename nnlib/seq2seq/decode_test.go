@@ -223,3 +223,38 @@ func TestMinLen(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceBOS: a per-source decoder start token equal to Config.BOS
+// decodes exactly as the default, and one outside the vocabulary is an
+// error, not a panic.
+func TestSourceBOS(t *testing.T) {
+	m, err := seq2seq.New(tinyConfig("general"), nnlib.Float32, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src := []int{3, 4, 5, 6}
+	a, err := m.Beam(ctx, []seq2seq.Source{{Tokens: src}}, seq2seq.BeamConfig{Width: 2, MaxLen: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Beam(ctx, []seq2seq.Source{{Tokens: src, BOS: m.Cfg.BOS}}, seq2seq.BeamConfig{Width: 2, MaxLen: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a[0][0].Tokens, b[0][0].Tokens) || a[0][0].Score != b[0][0].Score {
+		t.Errorf("explicit BOS decodes %v (%v), default %v (%v)", b[0][0].Tokens, b[0][0].Score, a[0][0].Tokens, a[0][0].Score)
+	}
+	c, err := m.Beam(ctx, []seq2seq.Source{{Tokens: src, BOS: 7}}, seq2seq.BeamConfig{Width: 1, MaxLen: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[0][0].Score == a[0][0].Score {
+		t.Error("another start token gave the same score")
+	}
+	for _, bos := range []int{-1, m.Cfg.TgtVocab} {
+		if _, err := m.Greedy(ctx, []seq2seq.Source{{Tokens: src, BOS: bos}}, seq2seq.GreedyConfig{MaxLen: 4}); err == nil {
+			t.Errorf("BOS %d: no error", bos)
+		}
+	}
+}

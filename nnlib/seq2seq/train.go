@@ -13,6 +13,9 @@ type Example struct {
 	Src    []int
 	Frames [][]float32
 	Tgt    []int
+	// BOS, when non-zero, replaces Config.BOS as the decoder's first
+	// input (see Source.BOS).
+	BOS int
 }
 
 func (e Example) srcLen() int {
@@ -176,6 +179,12 @@ func (m *Model) padBatch(batch Batch, B, S, T int) (padded, error) {
 			return p, fmt.Errorf("seq2seq: target %d has length %d > %d", b, len(e.Tgt), T-1)
 		}
 		prev := m.Cfg.BOS
+		if e.BOS != 0 {
+			if e.BOS < 0 || e.BOS >= m.Cfg.TgtVocab {
+				return p, fmt.Errorf("seq2seq: example %d: BOS %d outside the target vocabulary of %d", b, e.BOS, m.Cfg.TgtVocab)
+			}
+			prev = e.BOS
+		}
 		for t := 0; t <= len(e.Tgt); t++ {
 			y := m.Cfg.EOS
 			if t < len(e.Tgt) {
