@@ -135,6 +135,9 @@ func (v *Vocab) learnMerges(counts map[string]int, merges int) {
 		for i := 0; i+1 < len(w.syms); i++ {
 			p := pair{w.syms[i], w.syms[i+1]}
 			pc[p] += sign * w.count
+			if pc[p] <= 0 {
+				delete(pc, p) // never chosen again unless a word brings it back
+			}
 			if sign > 0 {
 				if where[p] == nil {
 					where[p] = map[int]bool{}
@@ -188,11 +191,6 @@ func (v *Vocab) learnMerges(counts map[string]int, merges int) {
 		}
 		delete(pc, best)
 		delete(where, best)
-		for p, n := range pc {
-			if n <= 0 && (p[0] == best[0] || p[1] == best[1] || p[0] == best[1] || p[1] == best[0]) {
-				delete(pc, p)
-			}
-		}
 	}
 }
 

@@ -268,11 +268,12 @@ func (t *Translator) Translate(ctx context.Context, lines []string, opt Options)
 	var parts []part
 	for i, l := range lines {
 		res[i].Source = l
-		ps, warn := t.split(l, opt.MaxPieces)
+		e := t.vocab.Encode(l)
+		ps, warn := t.split(l, len(e.IDs), opt.MaxPieces)
 		if warn != "" {
 			res[i].Warnings = append(res[i].Warnings, warn)
 		}
-		if unk := t.vocab.Encode(l).Unknown; len(unk) > 0 {
+		if unk := e.Unknown; len(unk) > 0 {
 			res[i].Warnings = append(res[i].Warnings, fmt.Sprintf("characters unknown to the model (copied where the model places them): %q", clip(strings.Join(unk, " "), 40)))
 		}
 		for _, p := range ps {
@@ -415,16 +416,16 @@ func (t *Translator) align(e Encoded, h seq2seq.Hypothesis) [][2]int {
 	return out
 }
 
-// split cuts a line whose encoding is longer than maxPieces into parts:
+// split cuts a line whose encoding (n pieces) is longer than maxPieces into parts:
 // one per sentence (ending in ". ! ? ;"), and sentences still too long at
 // word boundaries. It returns a warning when it did. Empty lines give no
 // parts.
-func (t *Translator) split(line string, maxPieces int) ([]part, string) {
+func (t *Translator) split(line string, n, maxPieces int) ([]part, string) {
 	words := strings.Fields(line)
 	if len(words) == 0 {
 		return nil, ""
 	}
-	if n := len(t.vocab.Encode(line).IDs); n <= maxPieces {
+	if n <= maxPieces {
 		return []part{{text: strings.Join(words, " ")}}, ""
 	}
 	var parts []part
