@@ -14,6 +14,10 @@ import (
 type SaveOptions struct {
 	// Float16 stores the weights as half floats (half the size).
 	Float16 bool
+	// Int8 stores the weight matrices as int8 with a scale per row and
+	// the rest as float16 (a quarter of the float32 size; see
+	// checkpoint.SaveOptions.Int8).
+	Int8 bool
 	// Provenance records how the model was made (data, command, date).
 	Provenance map[string]string
 }
@@ -43,7 +47,7 @@ func (m *Model) Save(w io.Writer, opts SaveOptions) error {
 	if err != nil {
 		return fmt.Errorf("nlu: save: %w", err)
 	}
-	return checkpoint.Save(w, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16})
+	return checkpoint.Save(w, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16, Int8: opts.Int8})
 }
 
 // SaveFile writes the model to path atomically.
@@ -52,7 +56,7 @@ func (m *Model) SaveFile(path string, opts SaveOptions) error {
 	if err != nil {
 		return fmt.Errorf("nlu: save %s: %w", path, err)
 	}
-	return checkpoint.SaveFile(path, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16})
+	return checkpoint.SaveFile(path, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16, Int8: opts.Int8})
 }
 
 // Load reads a model written by Save.

@@ -209,11 +209,11 @@ func Train(ctx context.Context, train, dev []Pair, cfg TrainConfig, report func(
 			"dev_bleu_greedy": fmt.Sprintf("%.2f", b.Score)}
 		if b.Score > bestBLEU {
 			bestBLEU, p.Best = b.Score, true
-			if err := t.SaveFile(cfg.Out, false, prov); err != nil {
+			if err := t.SaveFile(cfg.Out, SaveOptions{Provenance: prov}); err != nil {
 				return err
 			}
 		}
-		if err := t.SaveFile(last, false, prov); err != nil {
+		if err := t.SaveFile(last, SaveOptions{Provenance: prov}); err != nil {
 			return err
 		}
 		if err := checkpoint.SaveStateFile(checkpoint.StatePath(last), opt.State()); err != nil {

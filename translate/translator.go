@@ -108,9 +108,19 @@ func fromMeta(m *seq2seq.Model, meta checkpoint.Meta) (*Translator, error) {
 	return t, nil
 }
 
-// SaveFile writes the model atomically; float16 halves its size.
-func (t *Translator) SaveFile(path string, float16 bool, provenance map[string]string) error {
-	return t.model.SaveFile(path, seq2seq.SaveOptions{Float16: float16, Vocab: modelVocab{t.vocab.Data(), t.langs, t.oneWay, t.tagPosition()}, Provenance: provenance})
+// SaveOptions configures SaveFile.
+type SaveOptions struct {
+	// Float16 halves the file; Int8 quarters it (weight matrices as int8
+	// with a scale per row, the rest float16). Neither: float32.
+	Float16, Int8 bool
+	// Provenance records how the model was made (data, command, date).
+	Provenance map[string]string
+}
+
+// SaveFile writes the model (weights, vocabulary, languages) atomically.
+func (t *Translator) SaveFile(path string, opts SaveOptions) error {
+	return t.model.SaveFile(path, seq2seq.SaveOptions{Float16: opts.Float16, Int8: opts.Int8,
+		Vocab: modelVocab{t.vocab.Data(), t.langs, t.oneWay, t.tagPosition()}, Provenance: opts.Provenance})
 }
 
 // Languages lists the model's languages (ISO 639-1 codes).

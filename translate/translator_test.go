@@ -261,7 +261,7 @@ func TestTranslateConcurrent(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	m, test := trainToy(t)
 	p := filepath.Join(t.TempDir(), "m.safetensors")
-	if err := m.SaveFile(p, true, map[string]string{"data": "toy"}); err != nil {
+	if err := m.SaveFile(p, SaveOptions{Float16: true, Provenance: map[string]string{"data": "toy"}}); err != nil {
 		t.Fatal(err)
 	}
 	m2, err := LoadFile(p)

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/parley-ai/parley/nlu/models"
+	"github.com/parley-ai/parley/nnlib/checkpoint"
 	mtmodels "github.com/parley-ai/parley/translate/models"
 )
 
@@ -71,7 +74,7 @@ func newModelsCommand() *Command {
 	var opts modelsOptions
 	return &Command{
 		Name:  "models",
-		Usage: "[--json]",
+		Usage: "[--json] | convert --int8|--float16|--float32 IN OUT",
 		Short: "list the models embedded in this binary",
 		Long: `
 Models lists the trained models built into this binary: their name, the
@@ -81,18 +84,69 @@ Parley downloads nothing at run time.
 With --json it prints a JSON array (an empty array when there are none),
 a stable format for scripts.
 
+"parley models convert [--int8 | --float16 | --float32] IN OUT" rewrites
+a model file (any of Parley's .safetensors models) with other weight
+storage: --int8 stores weight matrices as 8-bit integers with a scale per
+row and the rest as float16 (a quarter of float32), --float16 halves
+float32, --float32 undoes either (the rounding stays). The model keeps its
+configuration, vocabulary and provenance; OUT is written atomically and
+may be IN.
+
 EXAMPLES
 	parley models
 	parley models --json | jq -r '.[].name'
+	parley models convert --int8 en-es.safetensors en-es.int8.safetensors
 `,
 		Flags: opts.addFlags,
 		Run: func(ctx context.Context, s *Streams, args []string) error {
+			if len(args) > 0 && args[0] == "convert" {
+				return runConvert(s, args[1:])
+			}
 			if len(args) > 0 {
 				return usagef(nil, "unexpected argument %q", args[0])
 			}
 			return runModels(ctx, opts, s, embeddedModels())
 		},
 	}
+}
+
+// runConvert is "parley models convert [--int8|--float16|--float32] IN OUT".
+func runConvert(s *Streams, args []string) error {
+	fs := flag.NewFlagSet("parley models convert", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var i8, f16, f32 bool
+	fs.BoolVar(&i8, "int8", false, "weight matrices as int8 with a scale per row, the rest float16")
+	fs.BoolVar(&f16, "float16", false, "every tensor as float16")
+	fs.BoolVar(&f32, "float32", false, "every tensor as float32")
+	if err := fs.Parse(args); err != nil {
+		return usagef(nil, "models convert: %v", err)
+	}
+	n := 0
+	for _, b := range []bool{i8, f16, f32} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		return usagef(nil, "models convert: give exactly one of --int8, --float16, --float32")
+	}
+	if fs.NArg() != 2 {
+		return usagef(nil, "models convert: want IN and OUT files, got %d arguments", fs.NArg())
+	}
+	in, out := fs.Arg(0), fs.Arg(1)
+	before, err := os.Stat(in)
+	if err != nil {
+		return fmt.Errorf("models convert: %w", err)
+	}
+	if err := checkpoint.ConvertFile(in, out, checkpoint.SaveOptions{Int8: i8, Float16: f16}); err != nil {
+		return fmt.Errorf("models convert: %w", err)
+	}
+	after, err := os.Stat(out)
+	if err != nil {
+		return fmt.Errorf("models convert: %w", err)
+	}
+	fmt.Fprintf(s.Err, "models convert: wrote %s (%s; was %s)\n", out, humanBytes(after.Size()), humanBytes(before.Size()))
+	return nil
 }
 
 // runModels prints models to s.Out as a table, or as JSON.

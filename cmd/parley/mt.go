@@ -166,7 +166,7 @@ func oneLine(s string) string {
 // trainMTOptions are the flags of "parley train mt".
 type trainMTOptions struct {
 	train, dev, out, langs string
-	float16, json          bool
+	float16, int8, json    bool
 	cfg                    translate.TrainConfig
 }
 
@@ -198,6 +198,7 @@ func (o *trainMTOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxGraphs, "max-graphs", 12, "compiled training graphs to keep, one per batch shape (more: faster, more memory)")
 	fs.BoolVar(&c.Resume, "resume", false, "continue the run saved in OUT.last")
 	fs.BoolVar(&o.float16, "float16", true, "store the final weights as float16 (half the size)")
+	fs.BoolVar(&o.int8, "int8", false, "store the final weight matrices as int8 with a scale per row (a quarter of float32; overrides --float16)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per progress report on stdout")
 }
 
@@ -208,7 +209,8 @@ func trainMTFlagsHelp() string {
 	return fmt.Sprintf(`	       --epochs N (%d), --max-time DURATION (none), --merges N (%d),
 	       --emb N (%d), --hidden N (%d), --out-dim N (%d), --batch N (%d),
 	       --lr F (%g), --warmup N (%d), --eval-every N (0: per epoch),
-	       --dev-sentences N (%d), --seed N (%d), --float16=false, --json`,
+	       --dev-sentences N (%d), --seed N (%d), --float16=false, --int8,
+	       --json`,
 		c.Epochs, c.Merges, c.Emb, c.Hidden, c.OutDim, c.BatchSize, c.LR, c.Warmup, c.DevSentences, c.Seed)
 }
 
@@ -324,7 +326,7 @@ func runTrainMT(ctx context.Context, o trainMTOptions, s *Streams, args []string
 	prov["dev"] = o.dev
 	prov["langs"] = o.langs
 	prov["command"] = "parley train mt " + strings.Join(args, " ")
-	if err := t.SaveFile(o.out, o.float16, prov); err != nil {
+	if err := t.SaveFile(o.out, translate.SaveOptions{Float16: o.float16, Int8: o.int8, Provenance: prov}); err != nil {
 		return trimLib(err)
 	}
 	fmt.Fprintf(s.Err, "train mt: wrote %s (dev BLEU %.2f, greedy)\n", o.out, best)

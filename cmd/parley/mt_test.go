@@ -78,6 +78,7 @@ func TestMTTrainTranslateEval(t *testing.T) {
 	t.Run("json", func(t *testing.T) { testTranslateJSON(t, model) })
 	t.Run("srt", func(t *testing.T) { testTranslateSRT(t, model) })
 	t.Run("eval", func(t *testing.T) { testEvalMT(t, model, devTSV) })
+	t.Run("convert", func(t *testing.T) { testModelsConvert(t, model) })
 	t.Run("resume", func(t *testing.T) {
 		code, _, stderr := runCLI("train", "mt", "--train", trainTSV, "--dev", devTSV, "--out", model,
 			"--epochs", "13", "--lr", "0.01", "--warmup", "5", "--batch", "16", "--resume")
@@ -88,6 +89,37 @@ func TestMTTrainTranslateEval(t *testing.T) {
 			t.Errorf("the resumed model does not load: %v", err)
 		}
 	})
+}
+
+// testModelsConvert: "parley models convert --int8" shrinks the model,
+// which still loads and translates; bad invocations are usage errors.
+func testModelsConvert(t *testing.T, model string) {
+	small := filepath.Join(t.TempDir(), "tiny.int8.safetensors")
+	code, _, stderr := runCLI("models", "convert", "--int8", model, small)
+	if code != exitOK || !strings.Contains(stderr, "wrote "+small) {
+		t.Fatalf("models convert: exit %d: %s", code, stderr)
+	}
+	a, _ := os.Stat(model)
+	b, _ := os.Stat(small)
+	if b == nil || a == nil || b.Size() >= a.Size()*2/3 {
+		t.Errorf("int8 file not smaller enough: %v → %v", a, b)
+	}
+	if code, stdout, stderr := runCLI("translate", "--model", small, "--beam", "1", "The big dog sleeps.", ""); code != exitOK || len(outLines(stdout)) != 2 {
+		t.Errorf("translate with the int8 model: exit %d, stdout %q: %s", code, stdout, stderr)
+	}
+	for _, args := range [][]string{
+		{"models", "convert", model, small},
+		{"models", "convert", "--int8", "--float16", model, small},
+		{"models", "convert", "--int8", model},
+	} {
+		if code, _, _ := runCLI(args...); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	code, _, stderr = runCLI("models", "convert", "--int8", filepath.Join(t.TempDir(), "nope.safetensors"), small)
+	if code != exitFailure || !strings.Contains(stderr, "nope.safetensors") {
+		t.Errorf("a missing file: exit %d: %s", code, stderr)
+	}
 }
 
 // testTranslateFile: a file with empty, blank, long, emoji and invalid

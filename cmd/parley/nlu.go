@@ -43,7 +43,7 @@ type trainNLUOptions struct {
 	data, dev, out string
 	epochs         int
 	maxTime        time.Duration
-	float16        bool
+	float16, int8  bool
 	json           bool
 }
 
@@ -54,6 +54,7 @@ func (o *trainNLUOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.epochs, "epochs", 0, "maximum epochs (0: the default, 20)")
 	fs.DurationVar(&o.maxTime, "max-time", 0, "stop after the epoch that passes this `duration` (0: no limit)")
 	fs.BoolVar(&o.float16, "float16", true, "store the weights as float16 (half the size)")
+	fs.BoolVar(&o.int8, "int8", false, "store the weight matrices as int8 with a scale per row (a quarter of float32; overrides --float16)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per epoch on stdout")
 }
 
@@ -99,7 +100,7 @@ func runTrainNLU(ctx context.Context, opts trainNLUOptions, s *Streams) error {
 	if err != nil {
 		return fmt.Errorf("train nlu: %w", err)
 	}
-	if err := m.SaveFile(opts.out, nlu.SaveOptions{Float16: opts.float16}); err != nil {
+	if err := m.SaveFile(opts.out, nlu.SaveOptions{Float16: opts.float16, Int8: opts.int8}); err != nil {
 		return fmt.Errorf("train nlu: %w", err)
 	}
 	fmt.Fprintf(s.Err, "train nlu: wrote %s\n", opts.out)

@@ -40,10 +40,11 @@ TARGETS
 	                      Rhasspy-style .ini template grammar
 	       --dev PATH     dev data: early stopping and confidence calibration
 	       --out FILE     the model file (default nlu.safetensors)
-	       --epochs N, --max-time DURATION, --float16=false, --json
+	       --epochs N, --max-time DURATION, --float16=false, --int8, --json
 
 	mt     machine translation between two languages, both ways in one
-	       model (a target-language tag starts each source). Flags:
+	       model (a target-language tag is the decoder's first input).
+	       Flags:
 	       --train TSV    training pairs, "source<TAB>target" a line, the
 	                      columns in the order of --langs (.gz allowed)
 	       --dev TSV      dev pairs: the model with the best dev BLEU

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +22,25 @@ type SaveOptions struct {
 	// size of float32 models for shipping. Without it tensors keep the
 	// set's dtype (F32 or F64).
 	Float16 bool
+	// Int8 stores every weight matrix (two or more dimensions and at
+	// least MinInt8Size elements) as signed 8-bit integers with one
+	// float32 scale per row (per index of the first dimension) in a
+	// companion tensor named NAME+ScaleSuffix: w ≈ q·scale with
+	// scale = max|row|/127, so each weight is off by at most scale/2.
+	// The other tensors (biases, gains, small matrices) are stored as
+	// F16. A float32 model shrinks to about a quarter. Load restores
+	// the float values.
+	Int8 bool
 }
+
+// ScaleSuffix ends the name of the per-row scale tensor of an int8
+// tensor: "dec.out.W:scale" belongs to "dec.out.W". Parameter names
+// cannot contain ':', so the names never clash.
+const ScaleSuffix = ":scale"
+
+// MinInt8Size is the smallest matrix SaveOptions.Int8 quantises; smaller
+// ones are not worth the precision.
+const MinInt8Size = 1024
 
 // Save writes the parameters of ps, in creation order, and meta as a
 // safetensors file to w.
@@ -58,6 +77,14 @@ func save(w io.Writer, ps *nnlib.ParamSet, meta Meta, opts SaveOptions) error {
 		if err != nil {
 			return err
 		}
+		if opts.Int8 && len(t.shape) >= 2 && p.Value.Shape().TotalSize() >= MinInt8Size {
+			q, scale := quantize(t)
+			ts = append(ts, q, scale)
+			continue
+		}
+		if opts.Int8 {
+			t.dtype = F16
+		}
 		ts = append(ts, t)
 	}
 	return writeFile(w, kv, ts)
@@ -81,6 +108,46 @@ func paramOut(name string, d *tensor.Dense, opts SaveOptions) (tensorOut, error)
 		t.dtype = F16
 	}
 	return t, nil
+}
+
+// quantize splits a float tensor into int8 values and one float32 scale
+// per row (per index of the first dimension).
+func quantize(t tensorOut) (q, scale tensorOut) {
+	rows := t.shape[0]
+	n := max(len(t.f32), len(t.f64))
+	cols := n / rows
+	at := func(i int) float64 {
+		if t.f32 != nil {
+			return float64(t.f32[i])
+		}
+		return t.f64[i]
+	}
+	qs := make([]int8, n)
+	scales := make([]float32, rows)
+	for r := range rows {
+		var m float64
+		for i := r * cols; i < (r+1)*cols; i++ {
+			m = max(m, math.Abs(at(i)))
+		}
+		s := float32(m / 127)
+		if s == 0 || math.IsInf(float64(s), 0) || math.IsNaN(m) {
+			// An all-zero row stays zero; a row with Inf or NaN cannot be
+			// quantised and is stored as zeros with a NaN scale, which
+			// Load turns back into NaN (the model was broken already).
+			if s != 0 {
+				s = float32(math.NaN())
+			}
+			scales[r] = s
+			continue
+		}
+		scales[r] = s
+		for i := r * cols; i < (r+1)*cols; i++ {
+			qs[i] = int8(math.Round(at(i) / float64(s)))
+		}
+	}
+	q = tensorOut{name: t.name, dtype: I8, shape: t.shape, i8: qs}
+	scale = tensorOut{name: t.name + ScaleSuffix, dtype: F32, shape: []int{rows}, f32: scales}
+	return q, scale
 }
 
 // writeFileAtomic writes path through a temporary file in the same
@@ -196,9 +263,25 @@ func load(r io.Reader, size int64, ps *nnlib.ParamSet) (Meta, error) {
 	// Match the file against the model before reading any data.
 	var problems []string
 	inFile := make(map[string]bool, len(h.Tensors))
+	byName := make(map[string]TensorInfo, len(h.Tensors))
+	for _, t := range h.Tensors {
+		byName[t.Name] = t
+	}
 	for _, t := range h.Tensors {
 		inFile[t.Name] = true
 		p := ps.Get(t.Name)
+		if base, ok := strings.CutSuffix(t.Name, ScaleSuffix); ok {
+			if q, ok := byName[base]; !ok || q.Dtype != I8 {
+				problems = append(problems, t.Name+": a scale without the int8 tensor "+base)
+			} else if len(q.Shape) == 0 || !slices.Equal(t.Shape, q.Shape[:1]) || t.Dtype == I8 {
+				problems = append(problems, fmt.Sprintf("%s: %s scale of shape %v for int8 tensor of shape %v, want float of shape [%d]", t.Name, t.Dtype, t.Shape, q.Shape, firstDim(q.Shape)))
+			}
+			continue
+		}
+		if _, ok := byName[t.Name+ScaleSuffix]; t.Dtype == I8 && (!ok || len(t.Shape) == 0) {
+			problems = append(problems, t.Name+": int8 tensor without its "+ScaleSuffix+" tensor")
+			continue
+		}
 		switch {
 		case p == nil:
 			problems = append(problems, t.Name+": in the file, not in the model")
@@ -222,12 +305,12 @@ func load(r io.Reader, size int64, ps *nnlib.ParamSet) (Meta, error) {
 	buf := make([]byte, 64<<10)
 	staged := make([]any, len(h.Tensors))
 	for i, t := range h.Tensors {
-		p := ps.Get(t.Name)
+		size := int(t.Len())
 		if ps.Dtype() == nnlib.Float64 {
-			dst := make([]float64, p.Size())
+			dst := make([]float64, size)
 			err, staged[i] = readData(r, buf, dst, t), dst
 		} else {
-			dst := make([]float32, p.Size())
+			dst := make([]float32, size)
 			err, staged[i] = readData(r, buf, dst, t), dst
 		}
 		if err != nil {
@@ -239,8 +322,28 @@ func load(r io.Reader, size int64, ps *nnlib.ParamSet) (Meta, error) {
 			return Meta{}, err
 		}
 	}
+	scales := map[string]any{}
 	for i, t := range h.Tensors {
-		switch dst := ps.Get(t.Name).Value; src := staged[i].(type) {
+		if base, ok := strings.CutSuffix(t.Name, ScaleSuffix); ok {
+			scales[base] = staged[i]
+		}
+	}
+	for i, t := range h.Tensors {
+		if t.Dtype == I8 {
+			switch src := staged[i].(type) {
+			case []float32:
+				dequantize(src, scales[t.Name].([]float32))
+			case []float64:
+				dequantize(src, scales[t.Name].([]float64))
+			}
+		}
+	}
+	for i, t := range h.Tensors {
+		p := ps.Get(t.Name)
+		if p == nil {
+			continue // a scale
+		}
+		switch dst := p.Value; src := staged[i].(type) {
 		case []float32:
 			copy(dst.Float32s(), src)
 		case []float64:
@@ -248,6 +351,27 @@ func load(r io.Reader, size int64, ps *nnlib.ParamSet) (Meta, error) {
 		}
 	}
 	return h.Meta, nil
+}
+
+// dequantize multiplies each row of q by its scale.
+func dequantize[T float](q, scale []T) {
+	if len(scale) == 0 {
+		return
+	}
+	cols := len(q) / len(scale)
+	for r, s := range scale {
+		row := q[r*cols : (r+1)*cols]
+		for i := range row {
+			row[i] *= s
+		}
+	}
+}
+
+func firstDim(shape []int) int {
+	if len(shape) == 0 {
+		return 0
+	}
+	return shape[0]
 }
 
 // ReadMeta reads only the header of a safetensors file from r and returns

@@ -395,3 +395,152 @@ func TestLoadMismatch(t *testing.T) {
 		t.Error("nil ParamSet: no error")
 	}
 }
+
+// int8Spec has matrices above and below MinInt8Size and a vector.
+var int8Spec = []spec{{"emb", []int{64, 32}}, {"small", []int{4, 8}}, {"b", []int{32}}, {"zero", []int{32, 32}}}
+
+func TestInt8RoundTrip(t *testing.T) {
+	for _, dt := range []nnlib.Dtype{nnlib.Float32, nnlib.Float64} {
+		src := newModel(t, dt, 1, int8Spec)
+		zero := src.Get("zero").Value
+		zero.Zero()
+		data := save(t, src, checkpoint.Meta{}, checkpoint.SaveOptions{Int8: true})
+		info, err := checkpoint.Inspect(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dtypes := map[string]checkpoint.Dtype{}
+		for _, ti := range info.Tensors {
+			dtypes[ti.Name] = ti.Dtype
+		}
+		want := map[string]checkpoint.Dtype{"emb": checkpoint.I8, "emb:scale": checkpoint.F32, "small": checkpoint.F16, "b": checkpoint.F16, "zero": checkpoint.I8, "zero:scale": checkpoint.F32}
+		if !reflect.DeepEqual(dtypes, want) {
+			t.Fatalf("stored dtypes %v, want %v", dtypes, want)
+		}
+		if wantSize := int64(64*32 + 64*4 + 4*8*2 + 32*2 + 32*32 + 32*4); info.DataSize != wantSize {
+			t.Errorf("data size %d, want %d", info.DataSize, wantSize)
+		}
+		dst := newModel(t, dt, 2, int8Spec)
+		if _, err := checkpoint.Load(bytes.NewReader(data), dst); err != nil {
+			t.Fatal(err)
+		}
+		got, orig := values(dst), values(src)
+		// Each int8 weight is within half a step (max|row|/254) of the
+		// original; the F16 ones within 2^-11 relative.
+		for _, name := range []string{"emb", "zero"} {
+			w, g := orig[name], got[name]
+			cols := len(w) / int8SpecRows(name)
+			for r := 0; r < len(w)/cols; r++ {
+				var m float64
+				for _, x := range w[r*cols : (r+1)*cols] {
+					m = max(m, math.Abs(x))
+				}
+				for i := r * cols; i < (r+1)*cols; i++ {
+					if d := math.Abs(g[i] - w[i]); d > m/254*(1+1e-6) {
+						t.Fatalf("%v %s[%d] = %g, want %g ± %g", dt, name, i, g[i], w[i], m/254)
+					}
+				}
+			}
+		}
+		for _, name := range []string{"small", "b"} {
+			for i, w := range orig[name] {
+				if d := math.Abs(got[name][i] - w); d > 0x1p-11*math.Abs(w) {
+					t.Fatalf("%v %s[%d] = %g, want %g", dt, name, i, got[name][i], w)
+				}
+			}
+		}
+		for i, g := range got["zero"] {
+			if g != 0 {
+				t.Fatalf("zero[%d] = %g after the round trip", i, g)
+			}
+		}
+	}
+}
+
+func int8SpecRows(name string) int {
+	for _, s := range int8Spec {
+		if s.name == name {
+			return s.shape[0]
+		}
+	}
+	return 0
+}
+
+// TestInt8Corrupt checks the pairing of int8 tensors and their scales.
+func TestInt8Corrupt(t *testing.T) {
+	spec1 := []spec{{"w", []int{2, 3}}}
+	i8 := `"w":{"dtype":"I8","shape":[2,3],"data_offsets":[0,6]}`
+	cases := []struct{ name, header, msg string }{
+		{"no_scale", "{" + i8 + ",\"pad\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[6,8]}}", "int8 tensor without its :scale tensor"},
+		{"scale_shape", "{" + i8 + `,"w:scale":{"dtype":"F16","shape":[1],"data_offsets":[6,8]}}`, "want float of shape [2]"},
+		{"scale_int8", "{" + i8 + `,"w:scale":{"dtype":"I8","shape":[2],"data_offsets":[6,8]}}`, "want float of shape [2]"},
+		{"scale_alone", `{"w":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]},"w:scale":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}`, "a scale without the int8 tensor w"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hdr := c.header
+			for len(hdr)%8 != 0 {
+				hdr += " "
+			}
+			n := 8
+			if c.name == "scale_alone" {
+				n = 20
+			}
+			ps := newModel(t, nnlib.Float32, 1, spec1)
+			_, err := checkpoint.Load(bytes.NewReader(buildFile(hdr, n)), ps)
+			if !errors.Is(err, checkpoint.ErrMismatch) || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("error %v, want ErrMismatch containing %q", err, c.msg)
+			}
+		})
+	}
+}
+
+func buildFile(header string, n int) []byte {
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	out = append(out, header...)
+	return append(out, make([]byte, n)...)
+}
+
+func TestConvertFile(t *testing.T) {
+	dir := t.TempDir()
+	src := newModel(t, nnlib.Float32, 1, int8Spec)
+	meta := checkpoint.Meta{Provenance: map[string]string{"data": "x.tsv"}}
+	f32 := filepath.Join(dir, "m.safetensors")
+	if err := checkpoint.SaveFile(f32, src, meta, checkpoint.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	i8 := filepath.Join(dir, "m8.safetensors")
+	if err := checkpoint.ConvertFile(f32, i8, checkpoint.SaveOptions{Int8: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Back to float32: the values are the int8 ones, exactly.
+	back := filepath.Join(dir, "back.safetensors")
+	if err := checkpoint.ConvertFile(i8, back, checkpoint.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	viaI8, viaBack := newModel(t, nnlib.Float32, 2, int8Spec), newModel(t, nnlib.Float32, 3, int8Spec)
+	got, err := checkpoint.LoadFile(i8, viaI8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Provenance["data"] != "x.tsv" {
+		t.Errorf("provenance %v lost in conversion", got.Provenance)
+	}
+	if _, err := checkpoint.LoadFile(back, viaBack); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(values(viaI8), values(viaBack)) {
+		t.Error("int8 → float32 conversion changed the values")
+	}
+	if reflect.DeepEqual(values(viaI8), values(src)) {
+		t.Error("int8 storage kept the float32 values exactly: not quantised")
+	}
+	fi, _ := os.Stat(f32)
+	qi, _ := os.Stat(i8)
+	if qi.Size()*3 > fi.Size() {
+		t.Errorf("int8 file %d bytes, float32 %d: want under a third", qi.Size(), fi.Size())
+	}
+	if err := checkpoint.ConvertFile(filepath.Join(dir, "missing"), i8, checkpoint.SaveOptions{}); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("converting a missing file: %v", err)
+	}
+}

@@ -151,6 +151,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(save(f, ps, checkpoint.Meta{Extra: map[string]string{"k": "v"}}, checkpoint.SaveOptions{Float16: true}))
 	f.Add(save(f, newModel(f, nnlib.Float64, 1, smallSpec), checkpoint.Meta{}, checkpoint.SaveOptions{}))
 	f.Add(stateFile(f))
+	f.Add(save(f, newModel(f, nnlib.Float32, 1, []spec{{"a", []int{32, 32}}, {"b", []int{3}}}), checkpoint.Meta{}, checkpoint.SaveOptions{Int8: true}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 64<<10 {
 			t.Skip("input over 64 KiB")

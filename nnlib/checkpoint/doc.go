@@ -16,8 +16,10 @@
 // by github.com/nlpodyssey/safetensors. Tensor names are nnlib parameter
 // names. Weights are stored as F32 (float32 sets), F64 (float64 sets) or,
 // with SaveOptions.Float16, as IEEE half precision (F16) for shipped
-// models. Load reads F16, BF16, F32 and F64 and converts to the
-// ParamSet's dtype.
+// models, or, with SaveOptions.Int8, weight matrices as int8 (I8) with a
+// float32 scale per row in a companion tensor "NAME:scale" and the rest as
+// F16 — a quarter of the float32 size. Load reads F16, BF16, F32, F64 and
+// such int8 pairs and converts to the ParamSet's dtype.
 //
 // The __metadata__ map carries a Meta: the format version, the model
 // config and the vocabulary as JSON strings, and provenance (training

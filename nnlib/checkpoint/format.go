@@ -47,18 +47,20 @@ func errorf(kind error, format string, args ...any) error {
 // Dtype is the element type of a stored tensor.
 type Dtype int
 
-// The dtypes this package reads; it writes F16, F32 and F64.
+// The dtypes this package reads; it writes F16, F32, F64 and I8 (int8
+// weights with a per-row scale tensor, see SaveOptions.Int8).
 const (
 	F16 Dtype = iota + 1
 	BF16
 	F32
 	F64
+	I8
 )
 
-var dtypeNames = map[Dtype]string{F16: "F16", BF16: "BF16", F32: "F32", F64: "F64"}
+var dtypeNames = map[Dtype]string{F16: "F16", BF16: "BF16", F32: "F32", F64: "F64", I8: "I8"}
 
 // otherDtypes are valid safetensors dtypes this package does not convert.
-var otherDtypes = []string{"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "I32", "U32", "I64", "U64"}
+var otherDtypes = []string{"BOOL", "U8", "F8_E5M2", "F8_E4M3", "I16", "U16", "I32", "U32", "I64", "U64"}
 
 // String returns the safetensors name of d ("F32").
 func (d Dtype) String() string {
@@ -71,6 +73,8 @@ func (d Dtype) String() string {
 // Size returns the size of one element in bytes.
 func (d Dtype) Size() int {
 	switch d {
+	case I8:
+		return 1
 	case F16, BF16:
 		return 2
 	case F32:
@@ -88,7 +92,7 @@ func parseDtype(s string) (Dtype, error) {
 		}
 	}
 	if slices.Contains(otherDtypes, s) {
-		return 0, errorf(ErrUnsupported, "dtype %s is not supported (want F16, BF16, F32 or F64)", s)
+		return 0, errorf(ErrUnsupported, "dtype %s is not supported (want F16, BF16, F32, F64 or I8)", s)
 	}
 	return 0, errorf(ErrFormat, "unknown dtype %q", s)
 }
@@ -354,8 +358,9 @@ type tensorOut struct {
 	name  string
 	dtype Dtype
 	shape []int
-	f32   []float32 // source data, exactly one of f32, f64 set
+	f32   []float32 // source data, exactly one of f32, f64, i8 set
 	f64   []float64
+	i8    []int8 // dtype I8
 }
 
 // writeFile writes a safetensors file: the tensors in order, the metadata
@@ -376,7 +381,7 @@ func writeFile(w io.Writer, meta map[string]string, ts []tensorOut) error {
 		if err != nil {
 			return err
 		}
-		size := int64(len(t.f32)+len(t.f64)) * int64(t.dtype.Size())
+		size := int64(len(t.f32)+len(t.f64)+len(t.i8)) * int64(t.dtype.Size())
 		hb.WriteByte(',')
 		hb.Write(nb)
 		fmt.Fprintf(&hb, `:{"dtype":"%s","shape":[`, t.dtype)
@@ -403,9 +408,12 @@ func writeFile(w io.Writer, meta map[string]string, ts []tensorOut) error {
 	}
 	buf := make([]byte, 0, 64<<10)
 	for _, t := range ts {
-		if t.f32 != nil {
+		switch {
+		case t.i8 != nil:
+			err = writeInt8(w, buf, t.i8)
+		case t.f32 != nil:
 			err = writeData(w, buf, t.f32, t.dtype)
-		} else {
+		default:
 			err = writeData(w, buf, t.f64, t.dtype)
 		}
 		if err != nil {
@@ -443,6 +451,22 @@ func writeData[T float](w io.Writer, buf []byte, src []T, dt Dtype) error {
 	return nil
 }
 
+// writeInt8 writes src as bytes, in buf-sized chunks.
+func writeInt8(w io.Writer, buf []byte, src []int8) error {
+	for len(src) > 0 {
+		n := min(len(src), cap(buf))
+		b := buf[:n]
+		for i, q := range src[:n] {
+			b[i] = byte(q)
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		src = src[n:]
+	}
+	return nil
+}
+
 // readData reads t's bytes from r and decodes them into dst, which holds
 // t.Len() elements. buf is scratch space.
 func readData[T float](r io.Reader, buf []byte, dst []T, t TensorInfo) error {
@@ -467,6 +491,8 @@ func readData[T float](r io.Reader, buf []byte, dst []T, t TensorInfo) error {
 				dst[i] = T(math.Float32frombits(le.Uint32(b[4*i:])))
 			case F64:
 				dst[i] = T(math.Float64frombits(le.Uint64(b[8*i:])))
+			case I8:
+				dst[i] = T(int8(b[i]))
 			}
 		}
 		dst = dst[n:]

@@ -132,6 +132,9 @@ func loadState(r io.Reader, size int64) (optim.State, error) {
 		if len(t.Shape) == 0 || t.Len() == 0 {
 			return optim.State{}, errorf(ErrUnsupported, "%s: empty or scalar shape %v; state tensors have at least one element and one dimension", t.Name, t.Shape)
 		}
+		if t.Dtype == I8 {
+			return optim.State{}, errorf(ErrUnsupported, "%s: optimiser state is not stored as int8", t.Name)
+		}
 		src := bytes.NewReader(data[t.Begin:t.End])
 		var backing any
 		if t.Dtype == F64 {

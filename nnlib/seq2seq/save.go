@@ -13,6 +13,10 @@ type SaveOptions struct {
 	// Float16 stores the weights as IEEE half floats (half the size; for
 	// shipped models).
 	Float16 bool
+	// Int8 stores the weight matrices as int8 with a scale per row and
+	// the rest as float16 (a quarter of the float32 size; see
+	// checkpoint.SaveOptions.Int8).
+	Int8 bool
 	// Vocab is stored in the file's metadata (any JSON-able value, e.g.
 	// the source and target token lists).
 	Vocab any
@@ -42,7 +46,7 @@ func (m *Model) Save(w io.Writer, opts SaveOptions) error {
 	if err != nil {
 		return fmt.Errorf("seq2seq: save: %w", err)
 	}
-	return checkpoint.Save(w, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16})
+	return checkpoint.Save(w, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16, Int8: opts.Int8})
 }
 
 // SaveFile writes the model to path atomically.
@@ -51,7 +55,7 @@ func (m *Model) SaveFile(path string, opts SaveOptions) error {
 	if err != nil {
 		return fmt.Errorf("seq2seq: save %s: %w", path, err)
 	}
-	return checkpoint.SaveFile(path, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16})
+	return checkpoint.SaveFile(path, m.Params, meta, checkpoint.SaveOptions{Float16: opts.Float16, Int8: opts.Int8})
 }
 
 // Load reads a model written by Save: its config builds the model, then
