@@ -15,13 +15,14 @@ import (
 // maxParseBatch bounds the sentences run through one inference graph.
 const maxParseBatch = 32
 
-// maxCachedGraphs bounds the inference graphs one session keeps.
-const maxCachedGraphs = 16
+// maxCachedGraphs bounds the inference graphs one session keeps (the
+// least recently used goes first).
+const maxCachedGraphs = 32
 
 // session holds the inference graphs of one goroutine, keyed by padded
 // sizes (B, S, L).
 type session struct {
-	graphs map[[3]int]*inferGraph
+	graphs *nnlib.GraphCache[[3]int, *inferGraph]
 }
 
 type inferGraph struct {
@@ -33,31 +34,21 @@ func (m *Model) session() *session {
 	if s, ok := m.sessions.Get().(*session); ok {
 		return s
 	}
-	return &session{graphs: map[[3]int]*inferGraph{}}
+	return &session{graphs: nnlib.NewGraphCache[[3]int](maxCachedGraphs, func(ig *inferGraph) { ig.m.Close() })}
 }
 
 func (m *Model) graph(s *session, B, S, L int) (*inferGraph, error) {
-	key := [3]int{B, S, L}
-	if ig, ok := s.graphs[key]; ok {
-		return ig, nil
-	}
-	if len(s.graphs) >= maxCachedGraphs {
-		for k, ig := range s.graphs {
-			ig.m.Close()
-			delete(s.graphs, k)
+	return s.graphs.Get([3]int{B, S, L}, func() (*inferGraph, error) {
+		g := nnlib.NewGraph(m.Params, nnlib.GraphConfig{})
+		n := m.forward(g, B, S, L)
+		g.Output(n.intentLogits)
+		g.Output(n.slotLogits)
+		mc, err := g.Compile()
+		if err != nil {
+			return nil, fmt.Errorf("nlu: inference graph: %w", err)
 		}
-	}
-	g := nnlib.NewGraph(m.Params, nnlib.GraphConfig{})
-	n := m.forward(g, B, S, L)
-	g.Output(n.intentLogits)
-	g.Output(n.slotLogits)
-	mc, err := g.Compile()
-	if err != nil {
-		return nil, fmt.Errorf("nlu: inference graph: %w", err)
-	}
-	ig := &inferGraph{m: mc, n: n}
-	s.graphs[key] = ig
-	return ig, nil
+		return &inferGraph{m: mc, n: n}, nil
+	})
 }
 
 // prediction is the model's raw output for one token sequence.

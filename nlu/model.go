@@ -414,9 +414,16 @@ func (m *Model) forward(g *nnlib.Graph, B, S, L int) graphNodes {
 	feat := g.Dropout(g.Concat(1, ctx, o.H), m.Cfg.Dropout)
 	n.intentLogits = m.intent.Fwd(g, feat)
 	seq := o.Seq
-	if m.slotLSTM != nil {
-		// Repeat the context over time: S copies of (B,D) stacked along
-		// axis 0 give (S·B, D) with row t·B+b = ctx[b].
+	if m.slotLSTM != nil && !g.Train() {
+		// The slot BiLSTM reads [o.Seq_t ; ctx] at every step; ApplyWith
+		// projects ctx once per sentence instead of once per step.
+		seq = m.slotLSTM.ApplyWith(g, o.Seq, ctx, n.lens).Seq
+		D = m.slotLSTM.OutDim()
+	} else if m.slotLSTM != nil {
+		// In training, dropout draws a mask for every step, the repeated
+		// context included (as the shipped models were trained). Repeat
+		// the context over time: S copies of (B,D) stacked along axis 0
+		// give (S·B, D) with row t·B+b = ctx[b].
 		reps := make([]*nnlib.Node, S)
 		for t := range reps {
 			reps[t] = ctx

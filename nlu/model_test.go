@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -174,9 +175,25 @@ func TestSaveLoadIdentical(t *testing.T) {
 func TestConcurrentParse(t *testing.T) {
 	m := trained(t)
 	texts := []string{"play miles davis", "set a timer for five seconds", "put on bob marley please", "start a timer of one hours"}
-	want, err := m.ParseBatch(texts)
+	// The reference is the same computation done sequentially (a batch
+	// takes other kernels for its shapes, so its float rounding differs).
+	want := make([]Result, len(texts))
+	for i, text := range texts {
+		r, err := m.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = r
+	}
+	batch, err := m.ParseBatch(texts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range texts {
+		if batch[i].Intent != want[i].Intent || fmt.Sprint(batch[i].Slots) != fmt.Sprint(want[i].Slots) ||
+			math.Abs(batch[i].Confidence-want[i].Confidence) > 1e-5 {
+			t.Errorf("batch %+v, alone %+v", batch[i], want[i])
+		}
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)

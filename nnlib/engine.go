@@ -1,7 +1,6 @@
 package nnlib
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"math"
@@ -75,7 +74,7 @@ func NewTrainer[B any](ps *ParamSet, opt Optimizer, b Builder[B], cfg TrainerCon
 func (t *Trainer[B]) Steps() int { return t.steps }
 
 // Graphs returns the number of compiled graphs currently cached.
-func (t *Trainer[B]) Graphs() int { return t.train.lru.Len() + t.eval.lru.Len() }
+func (t *Trainer[B]) Graphs() int { return t.train.c.Len() + t.eval.c.Len() }
 
 // Step runs forward and backward on one batch, then the optimiser. It
 // returns the batch loss. A non-finite loss is reported as an error and
@@ -141,55 +140,37 @@ type cacheEntry[B any] struct {
 }
 
 type graphCache[B any] struct {
-	max   int
 	train bool
 	seed  uint64
-	lru   *list.List
-	index map[string]*list.Element
+	c     *GraphCache[string, *cacheEntry[B]]
 }
 
 func newGraphCache[B any](max int, train bool, seed uint64) *graphCache[B] {
-	return &graphCache[B]{max: max, train: train, seed: seed, lru: list.New(), index: map[string]*list.Element{}}
+	return &graphCache[B]{train: train, seed: seed,
+		c: NewGraphCache[string](max, func(e *cacheEntry[B]) { e.m.Close() })}
 }
 
 func (c *graphCache[B]) get(t *Trainer[B], batch B) (*cacheEntry[B], error) {
 	key := t.builder.Key(batch)
-	if el, ok := c.index[key]; ok {
-		c.lru.MoveToFront(el)
-		return el.Value.(*cacheEntry[B]), nil
-	}
-	// Each graph gets its own dropout stream, derived from the seed and key.
-	g := NewGraph(t.ps, GraphConfig{Train: c.train, Seed: c.seed ^ hashString(key)})
-	feed, err := t.builder.Build(g, batch)
-	if err != nil {
-		return nil, fmt.Errorf("nnlib: build graph %s: %w", key, err)
-	}
-	if g.loss == nil {
-		return nil, fmt.Errorf("nnlib: build graph %s: no loss set", key)
-	}
-	m, err := g.Compile()
-	if err != nil {
-		return nil, fmt.Errorf("nnlib: graph %s: %w", key, err)
-	}
-	e := &cacheEntry[B]{key: key, m: m, feed: feed}
-	c.index[key] = c.lru.PushFront(e)
-	for c.lru.Len() > c.max {
-		old := c.lru.Back()
-		c.lru.Remove(old)
-		oe := old.Value.(*cacheEntry[B])
-		delete(c.index, oe.key)
-		oe.m.Close()
-	}
-	return e, nil
+	return c.c.Get(key, func() (*cacheEntry[B], error) {
+		// Each graph gets its own dropout stream, derived from the seed and key.
+		g := NewGraph(t.ps, GraphConfig{Train: c.train, Seed: c.seed ^ hashString(key)})
+		feed, err := t.builder.Build(g, batch)
+		if err != nil {
+			return nil, fmt.Errorf("nnlib: build graph %s: %w", key, err)
+		}
+		if g.loss == nil {
+			return nil, fmt.Errorf("nnlib: build graph %s: no loss set", key)
+		}
+		m, err := g.Compile()
+		if err != nil {
+			return nil, fmt.Errorf("nnlib: graph %s: %w", key, err)
+		}
+		return &cacheEntry[B]{key: key, m: m, feed: feed}, nil
+	})
 }
 
-func (c *graphCache[B]) purge() {
-	for el := c.lru.Front(); el != nil; el = el.Next() {
-		el.Value.(*cacheEntry[B]).m.Close()
-	}
-	c.lru.Init()
-	c.index = map[string]*list.Element{}
-}
+func (c *graphCache[B]) purge() { c.c.Purge() }
 
 func hashString(s string) uint64 {
 	h := uint64(14695981039346656037)

@@ -85,12 +85,17 @@ func exp32(x float32) float32 {
 
 // ---------------------------------------------------------------- Linear
 
-type linearK[T Float] struct{ n, in, out int }
+// linearK computes x·w + b, or x·w[lo:lo+in] + b when w has more rows
+// than x has columns (LinearRows).
+type linearK[T Float] struct{ n, in, out, lo, rows int }
 
 func (k *linearK[T]) name() string { return "linear" }
 
+// rowsOf returns the rows of w (or of its gradient) that the product uses.
+func (k *linearK[T]) rowsOf(w []T) []T { return w[k.lo*k.out : (k.lo+k.in)*k.out] }
+
 func (k *linearK[T]) forward(in, out []*tensor.Dense) error {
-	x, w, y := data[T](in[0]), data[T](in[1]), data[T](out[0])
+	x, w, y := data[T](in[0]), k.rowsOf(data[T](in[1])), data[T](out[0])
 	if len(in) > 2 {
 		b := data[T](in[2])
 		for i := 0; i < k.n; i++ {
@@ -104,12 +109,18 @@ func (k *linearK[T]) forward(in, out []*tensor.Dense) error {
 }
 
 func (k *linearK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
-	x, w, gy := data[T](in[0]), data[T](in[1]), data[T](gout[0])
+	x, w, gy := data[T](in[0]), k.rowsOf(data[T](in[1])), data[T](gout[0])
 	if gx := data[T](gin[0]); gx != nil {
 		gemm(false, true, k.n, k.in, k.out, 1, gy, k.out, w, k.out, 0, gx, k.in)
 	}
 	if gw := data[T](gin[1]); gw != nil {
-		gemm(true, false, k.in, k.out, k.n, 1, x, k.in, gy, k.out, 0, gw, k.out)
+		// The other rows' gradient stays as it is (zero): accumulate
+		// unless this product covers the whole of w.
+		beta := T(0)
+		if k.rows != k.in {
+			beta = 1
+		}
+		gemm(true, false, k.in, k.out, k.n, 1, x, k.in, gy, k.out, beta, k.rowsOf(gw), k.out)
 	}
 	if len(in) > 2 {
 		if gb := data[T](gin[2]); gb != nil {
@@ -133,7 +144,26 @@ func (g *Graph) Linear(x, w, b *Node) *Node {
 	if len(w.shape) != 2 || len(x.shape) == 0 || x.shape[len(x.shape)-1] != w.shape[0] {
 		return g.fail(&ShapeError{Op: "linear", Want: fmt.Sprintf("x (..., %d) for w %v", firstDim(w.shape), w.shape), Got: x.shape})
 	}
-	in, out := w.shape[0], w.shape[1]
+	return g.linear(x, w, 0, b)
+}
+
+// LinearRows returns x·w[lo:lo+in] + b: it multiplies x (..., in) by the
+// in rows of w (rows, out) that start at row lo, without copying them. A
+// layer whose input is a concatenation [u ; v] can so apply each part of
+// its weight matrix to its own piece (u·w[:len u] + v·w[len u:]), for
+// example to project a per-sentence vector once instead of at every step.
+func (g *Graph) LinearRows(x, w *Node, lo int, b *Node) *Node {
+	if !g.ok(x, w, b) {
+		return g.dead()
+	}
+	if len(w.shape) != 2 || len(x.shape) == 0 || lo < 0 || lo+x.shape[len(x.shape)-1] > w.shape[0] {
+		return g.fail(&ShapeError{Op: fmt.Sprintf("linear rows from %d", lo), Want: fmt.Sprintf("x (..., ≤ %d) for w %v", max(firstDim(w.shape)-lo, 0), w.shape), Got: x.shape})
+	}
+	return g.linear(x, w, lo, b)
+}
+
+func (g *Graph) linear(x, w *Node, lo int, b *Node) *Node {
+	in, out := x.shape[len(x.shape)-1], w.shape[1]
 	n := prod(x.shape) / in
 	ins := []*Node{x, w}
 	diff := []bool{true, true}
@@ -145,7 +175,8 @@ func (g *Graph) Linear(x, w, b *Node) *Node {
 		diff = append(diff, true)
 	}
 	oshape := append(append([]int(nil), x.shape[:len(x.shape)-1]...), out)
-	k := pick(g, &linearK[float32]{n, in, out}, &linearK[float64]{n, in, out})
+	rows := w.shape[0]
+	k := pick(g, &linearK[float32]{n, in, out, lo, rows}, &linearK[float64]{n, in, out, lo, rows})
 	return g.apply(k, diff, [][]int{oshape}, ins...)[0]
 }
 

@@ -91,6 +91,43 @@ func TestGradConcat(t *testing.T) {
 	}
 }
 
+func TestGradLinearRows(t *testing.T) {
+	for _, tc := range []struct {
+		lo, in int
+		bias   bool
+	}{{0, 2, true}, {2, 3, false}, {1, 2, true}, {0, 5, false}} {
+		ps := nnlib.NewParamSet(nnlib.Float64, 1)
+		x := nntest.MustParam(t, ps, "x", []int{2, 3, tc.in}, nnlib.Uniform(1))
+		w := nntest.MustParam(t, ps, "w", []int{5, 4}, nnlib.Uniform(1))
+		b := nntest.MustParam(t, ps, "b", []int{4}, nnlib.Uniform(1))
+		var feed func(*nnlib.Machine) error
+		nntest.GradCheck(t, ps, func(g *nnlib.Graph) error {
+			var bn *nnlib.Node
+			if tc.bias {
+				bn = g.Param(b)
+			}
+			y := g.LinearRows(g.Param(x), g.Param(w), tc.lo, bn)
+			if fmt.Sprint(y.Shape()) != "[2 3 4]" {
+				t.Fatalf("%+v: shape %v", tc, y.Shape())
+			}
+			var loss *nnlib.Node
+			loss, feed = nntest.Project(g, y, "r", 3)
+			g.SetLoss(loss)
+			return g.Err()
+		}, func(m *nnlib.Machine) error { return feed(m) }, nntest.CheckConfig{})
+	}
+}
+
+func TestLinearRowsErrors(t *testing.T) {
+	for _, lo := range []int{-1, 3, 5} {
+		g := nnlib.NewGraph(nnlib.NewParamSet(nnlib.Float32, 1), nnlib.GraphConfig{})
+		g.LinearRows(g.Input("x", 2, 3), g.Input("w", 5, 4), lo, nil)
+		if g.Err() == nil {
+			t.Errorf("rows %d..%d of a 5-row matrix: no error", lo, lo+3)
+		}
+	}
+}
+
 // TestGemmSplit compares the two-goroutine split GEMM path with a naive
 // product for every transpose combination and both split directions.
 func TestGemmSplit(t *testing.T) {

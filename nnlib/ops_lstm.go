@@ -61,10 +61,16 @@ func (k *lstmSeqK[T]) forward(in, out []*tensor.Dense) error {
 	hs, hT, cT := data[T](out[0]), data[T](out[1]), data[T](out[2])
 	B, H := k.b, k.h
 	h, c := hT, cT // running state lives in the outputs; starts at zero
+	maxLen := maxOf(lens)
 	for i := 0; i < k.s; i++ {
 		t := k.order(i)
 		base := t * B
 		z := k.gates[base*4*H : (base+B)*4*H]
+		if t >= maxLen {
+			// Every sequence has ended: no GEMM for the padding.
+			clear(z)
+			continue
+		}
 		copy(z, xp[base*4*H:(base+B)*4*H])
 		copy(k.hprev[base*H:(base+B)*H], h)
 		copy(k.cprev[base*H:(base+B)*H], c)
@@ -139,8 +145,12 @@ func (k *lstmSeqK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 		dZ = make([]T, k.s*B*4*H)
 	}
 	dhp := make([]T, B*H)
+	maxLen := maxOf(lens)
 	for i := k.s - 1; i >= 0; i-- {
 		t := k.order(i)
+		if t >= maxLen {
+			continue // padding for every sequence: nothing flows back
+		}
 		base := t * B
 		k.par(B, 4*H*4, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
@@ -164,9 +174,20 @@ func (k *lstmSeqK[T]) backward(in, out, gout, gin []*tensor.Dense) error {
 		}
 	}
 	if gwh := data[T](gin[1]); gwh != nil {
-		gemm(true, false, H, 4*H, k.s*B, 1, k.hprev, H, dZ, 4*H, 1, gwh, 4*H)
+		// Steps are stored in time order, so the steps before maxLen are
+		// the first maxLen·B rows (in both directions).
+		gemm(true, false, H, 4*H, maxLen*B, 1, k.hprev, H, dZ, 4*H, 1, gwh, 4*H)
 	}
 	return nil
+}
+
+// maxOf returns the largest length, 0 for none.
+func maxOf(lens []int) int {
+	m := 0
+	for _, l := range lens {
+		m = max(m, l)
+	}
+	return m
 }
 
 // LSTMSeq runs one LSTM direction over a time-major padded batch. xproj

@@ -170,17 +170,36 @@ type LSTMOut struct {
 
 // Apply runs the stack over x (S, B, Input) with lengths lens (B).
 func (l *LSTM) Apply(g *nnlib.Graph, x, lens *nnlib.Node) LSTMOut {
+	return l.apply(g, x, nil, lens)
+}
+
+// ApplyWith runs the stack over the inputs [x_t ; c] (x is (S, B, Dx), c
+// is (B, Input−Dx)): every step of sequence b sees the same vector c[b],
+// such as a sentence summary. It equals Apply on the concatenation, but
+// c's share of the first layer's input projection is computed once per
+// sequence instead of once per step.
+func (l *LSTM) ApplyWith(g *nnlib.Graph, x, c, lens *nnlib.Node) LSTMOut {
+	return l.apply(g, x, c, lens)
+}
+
+func (l *LSTM) apply(g *nnlib.Graph, x, c, lens *nnlib.Node) LSTMOut {
 	var out LSTMOut
 	for i := range l.Fwd_ {
 		if i > 0 {
 			x = g.Dropout(x, l.Cfg.Dropout)
 		}
+		proj := func(d LSTMDir) *nnlib.Node {
+			if i > 0 || c == nil {
+				return g.Linear(x, g.Param(d.Wx), g.Param(d.B))
+			}
+			return linearWith(g, x, c, g.Param(d.Wx), g.Param(d.B))
+		}
 		d := l.Fwd_[i]
-		xp := g.Linear(x, g.Param(d.Wx), g.Param(d.B))
+		xp := proj(d)
 		var hs, hT, cT *nnlib.Node
 		if l.Cfg.Bidirectional {
 			r := l.Bwd_[i]
-			xpb := g.Linear(x, g.Param(r.Wx), g.Param(r.B))
+			xpb := proj(r)
 			hsf, hTf, cTf, hsb, hTb, cTb := g.BiLSTMSeq(xp, g.Param(d.Wh), xpb, g.Param(r.Wh), lens)
 			hs, hT, cT = g.Concat(2, hsf, hsb), g.Concat(1, hTf, hTb), g.Concat(1, cTf, cTb)
 		} else {
@@ -190,6 +209,25 @@ func (l *LSTM) Apply(g *nnlib.Graph, x, lens *nnlib.Node) LSTMOut {
 		out = LSTMOut{Seq: hs, H: hT, C: cT}
 	}
 	return out
+}
+
+// linearWith returns [x_t ; c]·w + b for every step t of x (S, B, Dx),
+// with c (B, Dc) and w (Dx+Dc, out): x·w[:Dx] + b plus c·w[Dx:] added to
+// every step.
+func linearWith(g *nnlib.Graph, x, c, w, b *nnlib.Node) *nnlib.Node {
+	xs, cs, ws := x.Shape(), c.Shape(), w.Shape()
+	if len(xs) != 3 || len(cs) != 2 || len(ws) != 2 || xs[2]+cs[1] != ws[0] {
+		// Not (S, B, Dx) and (B, Dc) with Dx+Dc inputs: Linear reports
+		// the shape error.
+		return g.Linear(x, w, b)
+	}
+	xp := g.LinearRows(x, w, 0, b)
+	cp := g.LinearRows(c, w, xs[2], nil) // (B, out)
+	reps := make([]*nnlib.Node, xs[0])
+	for t := range reps {
+		reps[t] = cp
+	}
+	return g.Add(xp, g.Reshape(g.Concat(0, reps...), xs[0], xs[1], ws[1]))
 }
 
 // LSTMCell is a single LSTM step with its own weights (a decoder cell).

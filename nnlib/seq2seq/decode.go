@@ -93,8 +93,8 @@ func (s Source) example() Example { return Example{Src: s.Tokens, Frames: s.Fram
 
 // session holds the inference graphs of one goroutine.
 type session struct {
-	enc  map[[2]int]*encGraph
-	step map[[2]int]*stepGraph
+	enc  *nnlib.GraphCache[[2]int, *encGraph]  // by (B, S)
+	step *nnlib.GraphCache[[2]int, *stepGraph] // by (B, S)
 }
 
 type encGraph struct {
@@ -115,80 +115,65 @@ func (m *Model) session() *session {
 	if s, ok := m.sessions.Get().(*session); ok {
 		return s
 	}
-	return &session{enc: map[[2]int]*encGraph{}, step: map[[2]int]*stepGraph{}}
+	return &session{
+		enc:  nnlib.NewGraphCache[[2]int](maxCachedGraphs, func(e *encGraph) { e.m.Close() }),
+		step: nnlib.NewGraphCache[[2]int](maxCachedGraphs, func(st *stepGraph) { st.m.Close() }),
+	}
 }
 
 func (m *Model) release(s *session) { m.sessions.Put(s) }
 
 func (m *Model) encGraph(s *session, B, S int) (*encGraph, error) {
-	key := [2]int{B, S}
-	if e, ok := s.enc[key]; ok {
-		return e, nil
-	}
-	if len(s.enc) >= maxCachedGraphs {
-		for k, e := range s.enc {
-			e.m.Close()
-			delete(s.enc, k)
+	return s.enc.Get([2]int{B, S}, func() (*encGraph, error) {
+		g := nnlib.NewGraph(m.Params, nnlib.GraphConfig{})
+		e := &encGraph{}
+		if m.Cfg.SrcFeatures > 0 {
+			e.src = g.Input("src", S, B, m.Cfg.SrcFeatures)
+		} else {
+			e.src = g.Input("src", S, B)
 		}
-	}
-	g := nnlib.NewGraph(m.Params, nnlib.GraphConfig{})
-	e := &encGraph{}
-	if m.Cfg.SrcFeatures > 0 {
-		e.src = g.Input("src", S, B, m.Cfg.SrcFeatures)
-	} else {
-		e.src = g.Input("src", S, B)
-	}
-	e.lens = g.Input("src_lens", B)
-	enc := m.encode(g, e.src, e.lens)
-	e.seq, e.h0, e.c0 = g.Output(enc.seq), g.Output(enc.h0), g.Output(enc.c0)
-	if enc.keys != nil {
-		e.keys = g.Output(enc.keys)
-	}
-	mc, err := g.Compile()
-	if err != nil {
-		return nil, fmt.Errorf("seq2seq: encoder graph: %w", err)
-	}
-	e.m = mc
-	s.enc[key] = e
-	return e, nil
+		e.lens = g.Input("src_lens", B)
+		enc := m.encode(g, e.src, e.lens)
+		e.seq, e.h0, e.c0 = g.Output(enc.seq), g.Output(enc.h0), g.Output(enc.c0)
+		if enc.keys != nil {
+			e.keys = g.Output(enc.keys)
+		}
+		mc, err := g.Compile()
+		if err != nil {
+			return nil, fmt.Errorf("seq2seq: encoder graph: %w", err)
+		}
+		e.m = mc
+		return e, nil
+	})
 }
 
 func (m *Model) stepGraph(s *session, B, S int) (*stepGraph, error) {
-	key := [2]int{B, S}
-	if st, ok := s.step[key]; ok {
-		return st, nil
-	}
-	if len(s.step) >= maxCachedGraphs {
-		for k, st := range s.step {
-			st.m.Close()
-			delete(s.step, k)
+	return s.step.Get([2]int{B, S}, func() (*stepGraph, error) {
+		g := nnlib.NewGraph(m.Params, nnlib.GraphConfig{})
+		D, H := m.encDim(), m.Cfg.Hidden
+		st := &stepGraph{
+			y: g.Input("y", B), h: g.Input("h", B, H), c: g.Input("c", B, H), ctx: g.Input("ctx", B, D),
+			seq: g.Input("seq", S, B, D), lens: g.Input("lens", B),
 		}
-	}
-	g := nnlib.NewGraph(m.Params, nnlib.GraphConfig{})
-	D, H := m.encDim(), m.Cfg.Hidden
-	st := &stepGraph{
-		y: g.Input("y", B), h: g.Input("h", B, H), c: g.Input("c", B, H), ctx: g.Input("ctx", B, D),
-		seq: g.Input("seq", S, B, D), lens: g.Input("lens", B),
-	}
-	e := encoded{seq: st.seq}
-	if m.att.HasKeys() { // additive kinds: the keys are an input
-		st.keys = g.Input("keys", S, B, m.Cfg.AttDim)
-		e.keys = st.keys
-	}
-	if m.att.NeedsPrev() {
-		st.pv = g.Input("prev", B, S)
-	}
-	yEmb := m.tgtEmb.Fwd(g, st.y)
-	hN, cN, ctxN, alpha, feat := m.decodeStep(g, e, st.lens, yEmb, st.h, st.c, st.ctx, st.pv)
-	st.logits = g.Output(m.out.Fwd(g, feat))
-	st.hN, st.cN, st.ctxN, st.alpha = g.Output(hN), g.Output(cN), g.Output(ctxN), g.Output(alpha)
-	mc, err := g.Compile()
-	if err != nil {
-		return nil, fmt.Errorf("seq2seq: step graph: %w", err)
-	}
-	st.m = mc
-	s.step[key] = st
-	return st, nil
+		e := encoded{seq: st.seq}
+		if m.att.HasKeys() { // additive kinds: the keys are an input
+			st.keys = g.Input("keys", S, B, m.Cfg.AttDim)
+			e.keys = st.keys
+		}
+		if m.att.NeedsPrev() {
+			st.pv = g.Input("prev", B, S)
+		}
+		yEmb := m.tgtEmb.Fwd(g, st.y)
+		hN, cN, ctxN, alpha, feat := m.decodeStep(g, e, st.lens, yEmb, st.h, st.c, st.ctx, st.pv)
+		st.logits = g.Output(m.out.Fwd(g, feat))
+		st.hN, st.cN, st.ctxN, st.alpha = g.Output(hN), g.Output(cN), g.Output(ctxN), g.Output(alpha)
+		mc, err := g.Compile()
+		if err != nil {
+			return nil, fmt.Errorf("seq2seq: step graph: %w", err)
+		}
+		st.m = mc
+		return st, nil
+	})
 }
 
 // state is the decoder state of R rows, carried between steps in Go.
