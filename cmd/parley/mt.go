@@ -333,12 +333,22 @@ func runTrainMT(ctx context.Context, o trainMTOptions, s *Streams, args []string
 	return nil
 }
 
+// lengthPenalty maps the --length-penalty flag (0: none) to
+// translate.Options.LengthPenalty (0: the default, negative: none).
+func lengthPenalty(alpha float64) float64 {
+	if alpha == 0 {
+		return -1
+	}
+	return alpha
+}
+
 // --- parley eval mt ---
 
 // evalMTOptions are the flags of "parley eval mt".
 type evalMTOptions struct {
 	model, data, from, to, hyps string
 	beam                        int
+	lengthPenalty               float64
 	json                        bool
 }
 
@@ -348,6 +358,7 @@ func (o *evalMTOptions) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.from, "from", "", "source `language` (default en; the other column is the reference)")
 	fs.StringVar(&o.to, "to", "", "target `language` (default: the model's other language)")
 	fs.IntVar(&o.beam, "beam", 5, "beam `width` (1: greedy)")
+	fs.Float64Var(&o.lengthPenalty, "length-penalty", 0.6, "beam search length normalisation `α` (GNMT; 0: none)")
 	fs.StringVar(&o.hyps, "hyps", "", "write the translations, one a line, to this `file` (atomically)")
 	fs.BoolVar(&o.json, "json", false, "print the scores as one JSON object")
 }
@@ -378,6 +389,9 @@ func runEvalMT(ctx context.Context, o evalMTOptions, s *Streams) error {
 	}
 	if o.beam < 1 {
 		return usagef(nil, "--beam %d: want 1 or more", o.beam)
+	}
+	if !(o.lengthPenalty >= 0 && o.lengthPenalty <= 5) {
+		return usagef(nil, "--length-penalty %v: want 0 to 5", o.lengthPenalty)
 	}
 	t, name, err := loadTranslator(o.model)
 	if err != nil {
@@ -415,7 +429,7 @@ func runEvalMT(ctx context.Context, o evalMTOptions, s *Streams) error {
 	hyps := make([]string, len(src))
 	prog := newProgress(s.Err, len(src), "sentences")
 	start := time.Now()
-	err = translateChunks(ctx, t, src, translate.Options{From: from, To: to, Beam: o.beam}, prog,
+	err = translateChunks(ctx, t, src, translate.Options{From: from, To: to, Beam: o.beam, LengthPenalty: lengthPenalty(o.lengthPenalty)}, prog,
 		func(lo int, res []translate.Result) error {
 			for i, r := range res {
 				hyps[lo+i] = oneLine(r.Text())

@@ -23,6 +23,7 @@ import (
 type translateOptions struct {
 	from, to, model string
 	beam, nbest     int
+	lengthPenalty   float64
 	maxPieces       int
 	batch           int
 	align, json     bool
@@ -43,6 +44,7 @@ func (o *translateOptions) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.to, "to", "", "target `language` (default es, or the model's other language when --from is given)")
 	fs.StringVar(&o.model, "model", models.Name, "translation model: the embedded en-es, or a `file` from 'parley train mt'")
 	fs.IntVar(&o.beam, "beam", 5, "beam `width` (1: greedy)")
+	fs.Float64Var(&o.lengthPenalty, "length-penalty", 0.6, "beam search length normalisation `α` (GNMT; 0: none; higher favours longer translations)")
 	fs.IntVar(&o.nbest, "nbest", 0, "print the `K` best translations of each line: i ||| text ||| score")
 	fs.BoolVar(&o.align, "align", false, "add word alignments: translation ||| i-j ... (source word i, target word j, from 0)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per line: source, translation, hyps, warnings")
@@ -164,6 +166,8 @@ func runTranslate(ctx context.Context, o translateOptions, s *Streams, args []st
 	switch {
 	case o.beam < 1:
 		return usagef(nil, "--beam %d: want 1 or more", o.beam)
+	case !(o.lengthPenalty >= 0 && o.lengthPenalty <= 5):
+		return usagef(nil, "--length-penalty %v: want 0 to 5", o.lengthPenalty)
 	case o.nbest < 0:
 		return usagef(nil, "--nbest %d: want 1 or more (0: just the best translation)", o.nbest)
 	case o.maxPieces < 1:
@@ -187,7 +191,7 @@ func runTranslate(ctx context.Context, o translateOptions, s *Streams, args []st
 	}
 	j := &translateJob{o: o, s: s, t: t, opt: translate.Options{From: from, To: to,
 		Beam: max(o.beam, o.nbest), NBest: max(o.nbest, 1), Align: o.align,
-		MaxPieces: o.maxPieces, BatchSize: o.batch}}
+		MaxPieces: o.maxPieces, BatchSize: o.batch, LengthPenalty: lengthPenalty(o.lengthPenalty)}}
 
 	// Read the input before the output is opened, so that a bad input
 	// leaves no output file.
