@@ -210,7 +210,10 @@ func softmaxT(x []float64, T float64) []float64 {
 }
 
 // allowed returns the BIO transition mask of the model's tags.
-func (m *Model) allowed() transitions { return bioTransitions(m.Vocab.Tags) }
+func (m *Model) allowed() transitions {
+	m.transOnce.Do(func() { m.trans = bioTransitions(m.Vocab.Tags) })
+	return m.trans
+}
 
 // transitions says which tag may follow which: next[i][j] is whether tag j
 // may follow tag i; start[j] whether tag j may open a sentence.

@@ -249,6 +249,9 @@ type Model struct {
 	slot     *layers.Linear
 
 	sessions sync.Pool // *session
+
+	transOnce sync.Once   // computes trans from Vocab.Tags on first use
+	trans     transitions // the BIO constraints of the slot decoder
 }
 
 // New creates a model with fresh weights for the vocabularies v.
