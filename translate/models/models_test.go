@@ -33,7 +33,7 @@ func TestEmbeddedModel(t *testing.T) {
 
 // TestEmbeddedModelDevBLEU guards the embedded model's quality on a sample
 // of the Tatoeba dev split (skipped without the data): the README reports
-// 29.3 greedy BLEU on the whole split.
+// 38.5 greedy BLEU (en→es) on the whole split.
 func TestEmbeddedModelDevBLEU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("translates 300 sentences")
@@ -67,7 +67,7 @@ func TestEmbeddedModelDevBLEU(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d dev sentences, greedy: %s", len(src), b)
-	if b.Score < 22 {
-		t.Errorf("BLEU %.2f < 22: %q → %q", b.Score, src[0], strings.TrimSpace(hyps[0]))
+	if b.Score < 30 {
+		t.Errorf("BLEU %.2f < 30: %q → %q", b.Score, src[0], strings.TrimSpace(hyps[0]))
 	}
 }
