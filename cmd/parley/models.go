@@ -74,7 +74,7 @@ func newModelsCommand() *Command {
 	var opts modelsOptions
 	return &Command{
 		Name:  "models",
-		Usage: "[--json] | convert --int8|--float16|--float32 IN OUT",
+		Usage: "[--json] | convert --int8|--float16|--float32 IN OUT | average [--int8|--float16] -o OUT IN...",
 		Short: "list the models embedded in this binary",
 		Long: `
 Models lists the trained models built into this binary: their name, the
@@ -92,15 +92,25 @@ float32, --float32 undoes either (the rounding stays). The model keeps its
 configuration, vocabulary and provenance; OUT is written atomically and
 may be IN.
 
+"parley models average [--int8 | --float16] -o OUT IN..." writes the
+element-wise mean of the weights of several checkpoints of one model
+(same tensors, configuration and vocabulary; for example the best and
+the last state of one training run), float32 unless a flag says
+otherwise.
+
 EXAMPLES
 	parley models
 	parley models --json | jq -r '.[].name'
 	parley models convert --int8 en-es.safetensors en-es.int8.safetensors
+	parley models average -o avg.safetensors en-es.safetensors en-es.safetensors.last
 `,
 		Flags: opts.addFlags,
 		Run: func(ctx context.Context, s *Streams, args []string) error {
 			if len(args) > 0 && args[0] == "convert" {
 				return runConvert(s, args[1:])
+			}
+			if len(args) > 0 && args[0] == "average" {
+				return runAverage(s, args[1:])
 			}
 			if len(args) > 0 {
 				return usagef(nil, "unexpected argument %q", args[0])
@@ -203,4 +213,29 @@ func provenanceSummary(p map[string]string) string {
 		parts = append(parts, "dev BLEU "+b+" (greedy)")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// runAverage is "parley models average [--int8|--float16] -o OUT IN...".
+func runAverage(s *Streams, args []string) error {
+	fs := flag.NewFlagSet("parley models average", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var i8, f16 bool
+	var out string
+	fs.BoolVar(&i8, "int8", false, "weight matrices as int8 with a scale per row, the rest float16")
+	fs.BoolVar(&f16, "float16", false, "every tensor as float16")
+	fs.StringVar(&out, "o", "", "the averaged model file")
+	if err := fs.Parse(args); err != nil {
+		return usagef(nil, "models average: %v", err)
+	}
+	if i8 && f16 {
+		return usagef(nil, "models average: give at most one of --int8, --float16")
+	}
+	if out == "" || fs.NArg() < 2 {
+		return usagef(nil, "models average: want -o OUT and at least two model files, got %d", fs.NArg())
+	}
+	if err := checkpoint.AverageFiles(fs.Args(), out, checkpoint.SaveOptions{Int8: i8, Float16: f16}); err != nil {
+		return fmt.Errorf("models average: %w", err)
+	}
+	fmt.Fprintf(s.Err, "models average: wrote %s (the mean of %d models)\n", out, fs.NArg())
+	return nil
 }

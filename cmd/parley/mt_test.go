@@ -79,6 +79,7 @@ func TestMTTrainTranslateEval(t *testing.T) {
 	t.Run("srt", func(t *testing.T) { testTranslateSRT(t, model) })
 	t.Run("eval", func(t *testing.T) { testEvalMT(t, model, devTSV) })
 	t.Run("convert", func(t *testing.T) { testModelsConvert(t, model) })
+	t.Run("average", func(t *testing.T) { testModelsAverage(t, model) })
 	t.Run("resume", func(t *testing.T) {
 		code, _, stderr := runCLI("train", "mt", "--train", trainTSV, "--dev", devTSV, "--out", model,
 			"--epochs", "13", "--lr", "0.01", "--warmup", "5", "--batch", "16", "--resume")
@@ -117,6 +118,40 @@ func testModelsConvert(t *testing.T, model string) {
 		}
 	}
 	code, _, stderr = runCLI("models", "convert", "--int8", filepath.Join(t.TempDir(), "nope.safetensors"), small)
+	if code != exitFailure || !strings.Contains(stderr, "nope.safetensors") {
+		t.Errorf("a missing file: exit %d: %s", code, stderr)
+	}
+}
+
+// testModelsAverage: "parley models average" of a model and its last
+// training state is a model that loads and translates; bad invocations are
+// usage errors, and a missing file is named.
+func testModelsAverage(t *testing.T, model string) {
+	avg := filepath.Join(t.TempDir(), "avg.safetensors")
+	code, _, stderr := runCLI("models", "average", "-o", avg, model, model+".last")
+	if code != exitOK || !strings.Contains(stderr, "wrote "+avg) {
+		t.Fatalf("models average: exit %d: %s", code, stderr)
+	}
+	tr, err := translate.LoadFile(avg)
+	if err != nil {
+		t.Fatalf("the averaged model does not load: %v", err)
+	}
+	if !strings.Contains(tr.Provenance()["averaged"], model+".last") {
+		t.Errorf("provenance %v does not list the averaged files", tr.Provenance())
+	}
+	if code, stdout, stderr := runCLI("translate", "--model", avg, "--beam", "1", "The big dog sleeps."); code != exitOK || len(outLines(stdout)) != 1 {
+		t.Errorf("translate with the averaged model: exit %d, stdout %q: %s", code, stdout, stderr)
+	}
+	for _, args := range [][]string{
+		{"models", "average", model, model},
+		{"models", "average", "-o", avg, model},
+		{"models", "average", "--int8", "--float16", "-o", avg, model, model},
+	} {
+		if code, _, _ := runCLI(args...); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	code, _, stderr = runCLI("models", "average", "-o", avg, model, filepath.Join(t.TempDir(), "nope.safetensors"))
 	if code != exitFailure || !strings.Contains(stderr, "nope.safetensors") {
 		t.Errorf("a missing file: exit %d: %s", code, stderr)
 	}

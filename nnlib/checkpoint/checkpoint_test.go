@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -542,5 +543,58 @@ func TestConvertFile(t *testing.T) {
 	}
 	if err := checkpoint.ConvertFile(filepath.Join(dir, "missing"), i8, checkpoint.SaveOptions{}); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("converting a missing file: %v", err)
+	}
+}
+
+func TestAverageFiles(t *testing.T) {
+	for _, dt := range []nnlib.Dtype{nnlib.Float32, nnlib.Float64} {
+		dir := t.TempDir()
+		var paths []string
+		var models []map[string][]float64
+		for seed := uint64(1); seed <= 3; seed++ {
+			ps := newModel(t, dt, seed, int8Spec)
+			meta := checkpoint.Meta{Config: []byte(`{"h":1}`), Provenance: map[string]string{"data": "x.tsv"}}
+			p := filepath.Join(dir, fmt.Sprintf("m%d.safetensors", seed))
+			if err := checkpoint.SaveFile(p, ps, meta, checkpoint.SaveOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			paths, models = append(paths, p), append(models, values(ps))
+		}
+		avg := filepath.Join(dir, "avg.safetensors")
+		if err := checkpoint.AverageFiles(paths, avg, checkpoint.SaveOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got := newModel(t, dt, 9, int8Spec)
+		meta, err := checkpoint.LoadFile(avg, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta.Provenance["data"] != "x.tsv" || !strings.Contains(meta.Provenance["averaged"], "m3.safetensors") {
+			t.Errorf("provenance %v", meta.Provenance)
+		}
+		for name, v := range values(got) {
+			for i, x := range v {
+				want := (models[0][name][i] + models[1][name][i] + models[2][name][i]) / 3
+				if math.Abs(x-want) > 1e-6 {
+					t.Fatalf("%v %s[%d] = %g, want the mean %g", dt, name, i, x, want)
+				}
+			}
+		}
+	}
+
+	// Files of different models are refused, naming the odd one.
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
+	if err := checkpoint.SaveFile(a, newModel(t, nnlib.Float32, 1, int8Spec), checkpoint.Meta{}, checkpoint.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoint.SaveFile(b, newModel(t, nnlib.Float32, 1, int8Spec[:2]), checkpoint.Meta{}, checkpoint.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoint.AverageFiles([]string{a, b}, filepath.Join(dir, "c"), checkpoint.SaveOptions{}); err == nil || !strings.Contains(err.Error(), "b.safetensors") {
+		t.Errorf("averaging different models: %v", err)
+	}
+	if err := checkpoint.AverageFiles(nil, filepath.Join(dir, "c"), checkpoint.SaveOptions{}); err == nil {
+		t.Error("averaging no files: no error")
 	}
 }
