@@ -63,13 +63,15 @@ func AverageFiles(srcs []string, dst string, opts SaveOptions) error {
 		}
 	}
 	add(sum)
-	for _, src := range srcs[1:] {
-		ps := nnlib.NewParamSet(sum.Dtype(), 1)
-		for _, p := range sum.Params() {
-			if _, err := ps.Add(p.Name, p.Shape(), nnlib.Zeros); err != nil {
-				return fmt.Errorf("checkpoint: average %q: %w", src, err)
-			}
+	// One buffer with the first file's tensors takes each other file in
+	// turn: LoadFile refuses a file whose tensors or shapes differ.
+	ps := nnlib.NewParamSet(sum.Dtype(), 1)
+	for _, p := range sum.Params() {
+		if _, err := ps.Add(p.Name, p.Shape(), nnlib.Zeros); err != nil {
+			return fmt.Errorf("checkpoint: average: %w", err)
 		}
+	}
+	for _, src := range srcs[1:] {
 		m, err := LoadFile(src, ps)
 		if err != nil {
 			return fmt.Errorf("checkpoint: average: %w", err)
