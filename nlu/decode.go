@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-ai/parley/nnlib"
+	"github.com/parley-ai/parley/nnlib/layers"
 )
 
 // maxParseBatch bounds the sentences run through one inference graph.
@@ -115,6 +116,12 @@ func (m *Model) predictChunks(ctx context.Context, toks [][]string) ([]predictio
 	s := m.session()
 	defer m.sessions.Put(s)
 	trans := m.allowed()
+	var crf *layers.CRFScores
+	if m.crf != nil {
+		// Read per call: training changes the scores between evaluations.
+		sc := m.crf.Scores()
+		crf = &sc
+	}
 	for lo := 0; lo < len(idx); {
 		// Long inputs run alone; short ones in batches of up to maxParseBatch.
 		hi := lo + 1
@@ -158,11 +165,21 @@ func (m *Model) predictChunks(ctx context.Context, toks [][]string) ([]predictio
 			lp := make([][]float64, len(ts))
 			for t := range ts {
 				row := sl[(t*B+b)*nT : (t*B+b+1)*nT]
-				lp[t] = logSoftmax32(row)
+				if crf != nil {
+					lp[t] = float64s(row) // CRF emissions are scores, not log-probabilities
+				} else {
+					lp[t] = logSoftmax32(row)
+				}
+			}
+			var tags []int
+			if crf != nil {
+				tags, _ = crf.Viterbi(lp, trans.allows)
+			} else {
+				tags = viterbi(lp, trans)
 			}
 			out[idx[lo+b]] = prediction{
 				intentProbs: softmaxT(raw, m.Temperature),
-				tags:        viterbi(lp, trans),
+				tags:        tags,
 				rawLogits:   raw,
 			}
 		}
@@ -220,6 +237,22 @@ func (m *Model) allowed() transitions {
 type transitions struct {
 	start []bool
 	next  [][]bool
+}
+
+// allows says whether tag j may follow tag i (i = −1: open the sentence).
+func (tr transitions) allows(i, j int) bool {
+	if i < 0 {
+		return tr.start[j]
+	}
+	return tr.next[i][j]
+}
+
+func float64s(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
 }
 
 // bioTransitions allows I-x only after B-x or I-x (never first).

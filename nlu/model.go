@@ -45,6 +45,11 @@ type Config struct {
 	// input is each token's encoder state joined with the sentence's
 	// intent attention context, so slot types can depend on the intent.
 	SlotLSTM bool `json:"slot_lstm"`
+	// CRF puts a linear-chain CRF on the slot head: training maximises
+	// the likelihood of whole tag sequences (learned tag-to-tag scores)
+	// instead of each token's tag, and decoding is Viterbi over those
+	// scores within the BIO constraints.
+	CRF bool `json:"crf,omitempty"`
 	// Dropout applies to the encoder input, between layers and before
 	// both heads (training only).
 	Dropout float64 `json:"dropout"`
@@ -247,6 +252,7 @@ type Model struct {
 	slotLSTM *layers.LSTM
 	intent   *layers.Linear
 	slot     *layers.Linear
+	crf      *layers.CRF // nil without Config.CRF
 
 	sessions sync.Pool // *session
 
@@ -306,6 +312,11 @@ func New(cfg Config, v *Vocab, dtype nnlib.Dtype, seed uint64) (*Model, error) {
 	}
 	if m.slot, err = layers.NewLinear(ps, "slot_out", slotIn, len(v.Tags), true); err != nil {
 		return nil, err
+	}
+	if cfg.CRF {
+		if m.crf, err = layers.NewCRF(ps, "slot_crf", len(v.Tags)); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }

@@ -130,10 +130,15 @@ func TestTrainTinyGrammar(t *testing.T) {
 	}
 }
 
-func TestSaveLoadIdentical(t *testing.T) {
-	m := trained(t)
-	texts := []string{"play the beatles please", "timer for two hours", "put on adele", "xyzzy"}
-	want, err := m.ParseBatch(texts)
+// saveLoadTexts are parsed before and after a save and load.
+var saveLoadTexts = []string{"play the beatles please", "timer for two hours", "put on adele", "xyzzy"}
+
+// checkSaveLoad saves m as float32, loads it back and checks that it
+// parses saveLoadTexts identically; it returns the loaded model and the
+// parses.
+func checkSaveLoad(t *testing.T, m *Model) (*Model, []Result) {
+	t.Helper()
+	want, err := m.ParseBatch(saveLoadTexts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,15 +150,22 @@ func TestSaveLoadIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m2.ParseBatch(texts)
+	got, err := m2.ParseBatch(saveLoadTexts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) || m2.Temperature != m.Temperature || m2.Cfg != m.Cfg {
 		t.Fatalf("after load:\n%+v\nwant\n%+v", got, want)
 	}
+	return m2, want
+}
+
+func TestSaveLoadIdentical(t *testing.T) {
+	m := trained(t)
+	_, want := checkSaveLoad(t, m)
+	texts := saveLoadTexts
 	// float16: same intents and slots, confidences close.
-	buf.Reset()
+	var buf bytes.Buffer
 	if err := m.Save(&buf, SaveOptions{Float16: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +173,7 @@ func TestSaveLoadIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ = m3.ParseBatch(texts)
+	got, _ := m3.ParseBatch(texts)
 	for i := range got {
 		if got[i].Intent != want[i].Intent || fmt.Sprint(got[i].Slots) != fmt.Sprint(want[i].Slots) {
 			t.Errorf("float16 %q: %+v, want %+v", texts[i], got[i], want[i])
@@ -288,5 +300,43 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), nil, nil, DefaultTrainConfig(), nil); err == nil {
 		t.Error("no data accepted")
+	}
+}
+
+// TestTrainTinyCRF trains the tiny model with a CRF slot head: it must
+// learn the grammar, learn that I-artist follows B-artist rather than O,
+// and survive a save and load unchanged.
+func TestTrainTinyCRF(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Model.CRF = true
+	var losses []float64
+	m, err := Train(context.Background(), grammar(240, 1), grammar(60, 2), cfg, func(p Progress) {
+		if !p.Final {
+			losses = append(losses, p.Loss)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.crf == nil {
+		t.Fatal("model has no CRF layer")
+	}
+	if n := len(losses); n < 2 || losses[n-1] > 0.5*losses[0] {
+		t.Fatalf("loss did not drop: %v", losses)
+	}
+	r, err := Evaluate(m, grammar(240, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SentenceAccuracy < 0.98 {
+		t.Fatalf("training sentences: %v; mistakes %v", r, r.Mistakes)
+	}
+	sc := m.crf.Scores()
+	id := m.Vocab.tagID
+	if b, o := sc.Trans[id["B-artist"]][id["I-artist"]], sc.Trans[id["O"]][id["I-artist"]]; b <= o {
+		t.Errorf("transition B-artist→I-artist %.3f not above O→I-artist %.3f", b, o)
+	}
+	if m2, _ := checkSaveLoad(t, m); m2.crf == nil {
+		t.Error("loaded model has no CRF layer")
 	}
 }

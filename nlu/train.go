@@ -36,6 +36,11 @@ type TrainConfig struct {
 	// WordDropout replaces training words by <unk> with this probability,
 	// so the model learns to rely on characters for unknown words.
 	WordDropout float64
+	// SlotSwap replaces each slot value of a training sentence, with this
+	// probability (drawn anew every epoch), by another value of the same
+	// slot type from the training data, so the model learns slots from
+	// their context more than from the values it has seen.
+	SlotSwap float64
 	// Seed seeds initialisation, shuffling and dropout.
 	Seed uint64
 	// MaxTime bounds the training time (0: none); training stops after
@@ -63,6 +68,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("nlu: Patience %d and MinCount %d must not be negative", c.Patience, c.MinCount)
 	case !(c.WordDropout >= 0 && c.WordDropout < 1):
 		return fmt.Errorf("nlu: WordDropout %v outside [0,1)", c.WordDropout)
+	case !(c.SlotSwap >= 0 && c.SlotSwap <= 1):
+		return fmt.Errorf("nlu: SlotSwap %v outside [0,1]", c.SlotSwap)
 	}
 	return nil
 }
@@ -86,9 +93,18 @@ type Progress struct {
 
 // trainItem is one encoded training example.
 type trainItem struct {
+	ex     Example // the source, for slot substitution
 	enc    encodedTokens
 	intent int
 	tags   []int
+}
+
+func (m *Model) trainItem(e Example) trainItem {
+	it := trainItem{ex: e, enc: m.encodeTokens(e.Tokens), intent: m.Vocab.intentID[e.Intent], tags: make([]int, len(e.Tags))}
+	for i, t := range e.Tags {
+		it.tags[i] = m.Vocab.tagID[t]
+	}
+	return it
 }
 
 type trainBatch struct {
@@ -104,9 +120,16 @@ func (b builder) Build(g *nnlib.Graph, t trainBatch) (nnlib.Feed[trainBatch], er
 	m := b.m
 	n := m.forward(g, t.B, t.S, t.L)
 	intentT := g.Input("intent_targets", t.B)
-	slotT := g.Input("slot_targets", t.S*t.B)
 	ls := m.Cfg.LabelSmoothing
-	g.SetLoss(g.Add(g.CrossEntropy(n.intentLogits, intentT, ls), g.CrossEntropy(n.slotLogits, slotT, ls)))
+	var slotT, slotLoss *nnlib.Node
+	if m.crf != nil {
+		slotT = g.Input("slot_targets", t.S, t.B)
+		slotLoss = m.crf.Loss(g, g.Reshape(n.slotLogits, t.S, t.B, len(m.Vocab.Tags)), slotT, n.lens)
+	} else {
+		slotT = g.Input("slot_targets", t.S*t.B)
+		slotLoss = g.CrossEntropy(n.slotLogits, slotT, ls)
+	}
+	g.SetLoss(g.Add(g.CrossEntropy(n.intentLogits, intentT, ls), slotLoss))
 	if err := g.Err(); err != nil {
 		return nil, err
 	}
@@ -160,11 +183,7 @@ func Train(ctx context.Context, train, dev []Example, cfg TrainConfig, progress 
 		if len(e.Tokens) == 0 {
 			continue
 		}
-		it := trainItem{enc: m.encodeTokens(e.Tokens), intent: vocab.intentID[e.Intent], tags: make([]int, len(e.Tags))}
-		for i, t := range e.Tags {
-			it.tags[i] = vocab.tagID[t]
-		}
-		items = append(items, it)
+		items = append(items, m.trainItem(e))
 		lengths = append(lengths, len(e.Tokens))
 	}
 	if len(items) == 0 {
@@ -190,6 +209,10 @@ func Train(ctx context.Context, train, dev []Example, cfg TrainConfig, progress 
 	}
 	defer tr.Close()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	var values slotValues
+	if cfg.SlotSwap > 0 {
+		values = collectSlotValues(train)
+	}
 	var best []float32
 	bestScore := math.Inf(-1)
 	bad := 0
@@ -207,6 +230,11 @@ func Train(ctx context.Context, train, dev []Example, cfg TrainConfig, progress 
 			es := make([]encodedTokens, len(idx))
 			for i, k := range idx {
 				it := items[k]
+				if values != nil {
+					if e, changed := values.substitute(it.ex, cfg.SlotSwap, rng); changed {
+						it = m.trainItem(e)
+					}
+				}
 				if cfg.WordDropout > 0 {
 					w := append([]int(nil), it.enc.words...)
 					for j := range w {

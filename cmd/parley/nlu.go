@@ -44,6 +44,7 @@ type trainNLUOptions struct {
 	epochs         int
 	maxTime        time.Duration
 	float16, int8  bool
+	crf            bool
 	json           bool
 }
 
@@ -55,6 +56,7 @@ func (o *trainNLUOptions) addFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.maxTime, "max-time", 0, "stop after the epoch that passes this `duration` (0: no limit)")
 	fs.BoolVar(&o.float16, "float16", true, "store the weights as float16 (half the size)")
 	fs.BoolVar(&o.int8, "int8", false, "store the weight matrices as int8 with a scale per row (a quarter of float32; overrides --float16)")
+	fs.BoolVar(&o.crf, "crf", false, "a CRF slot layer: learned tag-transition scores, trained on whole tag sequences")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per epoch on stdout")
 }
 
@@ -77,6 +79,7 @@ func runTrainNLU(ctx context.Context, opts trainNLUOptions, s *Streams) error {
 		cfg.Epochs = opts.epochs
 	}
 	cfg.MaxTime = opts.maxTime
+	cfg.Model.CRF = opts.crf
 	fmt.Fprintf(s.Err, "train nlu: %d training and %d dev examples\n", len(train), len(dev))
 	enc := json.NewEncoder(s.Out)
 	m, err := nlu.Train(ctx, train, dev, cfg, func(p nlu.Progress) {

@@ -85,6 +85,30 @@ func TestNLUTrainParseEval(t *testing.T) {
 	}
 }
 
+// TestNLUTrainCRF: --crf trains a model with a CRF slot layer, which
+// parse then uses.
+func TestNLUTrainCRF(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	dir := t.TempDir()
+	data := writeNLUData(t, dir)
+	model := filepath.Join(dir, "crf.safetensors")
+	if code, _, stderr := runCLI("train", "nlu", "--crf", "--data", data, "--epochs", "3", "--out", model); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	m, err := nlu.LoadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Cfg.CRF || m.Params.Get("slot_crf.trans") == nil {
+		t.Errorf("model config %+v: no CRF layer", m.Cfg)
+	}
+	if code, stdout, stderr := runCLI("parse", "--model", model, "what is the weather in oslo"); code != exitOK || !strings.Contains(stdout, `"intent"`) {
+		t.Errorf("parse: exit %d: %s %s", code, stdout, stderr)
+	}
+}
+
 func TestNLUUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"train"},

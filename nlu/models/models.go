@@ -43,7 +43,7 @@ func SNIPS() (*nlu.Model, error) {
 
 // ATISInfo describes the embedded ATIS model.
 func ATISInfo() Info {
-	return Info{Name: "nlu-atis", Description: "intents and slots of the ATIS flight-information benchmark, float16",
+	return Info{Name: "nlu-atis", Description: "intents and slots of the ATIS flight-information benchmark, CRF slot layer, float16",
 		Bytes: int64(len(atis))}
 }
 

@@ -1,8 +1,11 @@
 package models_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/parley-ai/parley/nlu"
 	"github.com/parley-ai/parley/nlu/models"
 )
 
@@ -49,5 +52,41 @@ func TestATIS(t *testing.T) {
 	}
 	if slots["fromloc.city_name"] != "boston" || slots["toloc.city_name"] != "denver" {
 		t.Errorf("slots %v", r.Slots)
+	}
+}
+
+// TestDevScores guards the embedded models' quality on the dev splits
+// (skipped without ../shared/data or $PARLEY_DATA); the floors sit a
+// little under the README's figures.
+func TestDevScores(t *testing.T) {
+	dir := os.Getenv("PARLEY_DATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "data")
+	}
+	for _, c := range []struct {
+		name                   string
+		load                   func() (*nlu.Model, error)
+		intent, slot, sentence float64
+	}{
+		{"snips", models.SNIPS, 0.98, 0.92, 0.82},
+		{"atis", models.ATIS, 0.965, 0.96, 0.87},
+	} {
+		dev, err := nlu.ReadDir(filepath.Join(dir, c.name, "valid"))
+		if err != nil {
+			t.Logf("%s dev split not available (set PARLEY_DATA): %v", c.name, err)
+			continue
+		}
+		m, err := c.load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := nlu.Evaluate(m, dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s dev: %v", c.name, r)
+		if r.IntentAccuracy < c.intent || r.Slot.F1 < c.slot || r.SentenceAccuracy < c.sentence {
+			t.Errorf("%s dev: %v; floors %.3f / %.3f / %.3f", c.name, r, c.intent, c.slot, c.sentence)
+		}
 	}
 }

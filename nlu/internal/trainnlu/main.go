@@ -31,6 +31,8 @@ func main() {
 	maxTime := flag.Duration("max-time", 0, "training time limit")
 	f16 := flag.Bool("f16", true, "save float16 weights")
 	seed := flag.Uint64("seed", 1, "seed")
+	crf := flag.String("crf", "", "CRF slot head: true or false (empty: default)")
+	swap := flag.Float64("slot-swap", -1, "slot substitution probability (-1: default)")
 	flag.Parse()
 	if *data == "" || *out == "" {
 		log.Fatal("usage: trainnlu -data DIR [-dev DIR] -out FILE")
@@ -65,6 +67,12 @@ func main() {
 	}
 	if *dropout >= 0 {
 		cfg.Model.Dropout = *dropout
+	}
+	if *crf != "" {
+		cfg.Model.CRF = *crf == "true"
+	}
+	if *swap >= 0 {
+		cfg.SlotSwap = *swap
 	}
 	if *patience >= 0 {
 		cfg.Patience = *patience
