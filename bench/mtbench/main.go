@@ -25,7 +25,7 @@ import (
 func main() {
 	data := flag.String("data", "", "TSV pairs (column 1 English, column 2 Spanish)")
 	every := flag.Int("every", 6, "take every N-th line (the dev file is sorted by length)")
-	modelPath := flag.String("model", "", "model file (default: the embedded en-es model)")
+	modelPath := flag.String("model", "", "model file (default: the embedded model for the direction)")
 	from := flag.String("from", "en", "source language")
 	to := flag.String("to", "es", "target language")
 	beams := flag.String("beams", "1,5", "beam widths to measure")
@@ -41,8 +41,10 @@ func main() {
 	var tr *translate.Translator
 	if *modelPath != "" {
 		tr, err = translate.LoadFile(*modelPath)
+	} else if name, ok := models.For(*from, *to); ok {
+		tr, err = models.Load(name)
 	} else {
-		tr, err = models.EnglishSpanish()
+		err = fmt.Errorf("no embedded model for %s→%s", *from, *to)
 	}
 	if err != nil {
 		log.Fatal(err)

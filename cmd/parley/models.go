@@ -34,31 +34,34 @@ type modelInfo struct {
 // function of its package, so that this stays free of state).
 func embeddedModels() []modelInfo {
 	snips, atis := models.SNIPSInfo(), models.ATISInfo()
-	return []modelInfo{
+	return append([]modelInfo{
 		{Name: snips.Name, Task: "parse", Description: snips.Description + " (the default)", Bytes: snips.Bytes},
 		{Name: atis.Name, Task: "parse", Description: atis.Description + " (parse --model atis)", Bytes: atis.Bytes},
-		translationModelInfo(),
-	}
+	}, translationModelInfos()...)
 }
 
-// translationModelInfo describes the embedded translation model. Its
-// languages and provenance are in the model file, so it is loaded (once).
-func translationModelInfo() modelInfo {
-	m := modelInfo{Name: mtmodels.Name, Task: "translate",
-		Bytes: int64(len(mtmodels.EnglishSpanishBytes()))}
-	t, err := mtmodels.EnglishSpanish()
-	if err != nil {
-		m.Description = fmt.Sprintf("translation model (cannot be loaded: %v)", err)
-		return m
+// translationModelInfos describes the embedded translation models. Their
+// languages and provenance are in the model files, so they are loaded
+// (once each).
+func translationModelInfos() []modelInfo {
+	var out []modelInfo
+	for _, info := range mtmodels.List() {
+		m := modelInfo{Name: info.Name, Task: "translate", Bytes: info.Bytes}
+		t, err := mtmodels.Load(info.Name)
+		if err != nil {
+			m.Description = fmt.Sprintf("translation model (cannot be loaded: %v)", err)
+			out = append(out, m)
+			continue
+		}
+		m.Languages = t.Languages()
+		m.Provenance = t.Provenance()
+		m.Description = fmt.Sprintf("translation %s → %s only", info.From, info.To)
+		if t.Supports(info.To, info.From) {
+			m.Description = fmt.Sprintf("translation %s → %s (the default for it) and %s → %s, one model", info.From, info.To, info.To, info.From)
+		}
+		out = append(out, m)
 	}
-	m.Languages = t.Languages()
-	m.Provenance = t.Provenance()
-	dirs := "every direction"
-	if len(m.Languages) == 2 {
-		dirs = "both directions"
-	}
-	m.Description = "translation between " + joinAnd(m.Languages) + ", " + dirs + " (the default)"
-	return m
+	return out
 }
 
 // modelsOptions are the flags of "parley models".

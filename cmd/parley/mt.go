@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,18 +23,51 @@ import (
 // eval mt" share (loading a model, choosing the direction, translating in
 // chunks with a progress bar) and the train and eval targets.
 
-// loadTranslator returns the model named by --model: the embedded one
-// (models.Name, or empty) or a model file. name is how messages call it.
-func loadTranslator(model string) (t *translate.Translator, name string, err error) {
-	if model == "" || model == models.Name {
-		t, err := models.EnglishSpanish()
-		if err != nil {
-			return nil, "", fmt.Errorf("embedded model %s: %w", models.Name, trimLib(err))
+// openTranslator returns the model for --model and the direction of
+// --from and --to (either may be empty). Without --model it is the
+// embedded model made for the direction (en→es when neither language is
+// given); an embedded model's name (en-es, es-en) or a model file picks
+// one. With neither --from nor --to, detect (if not nil) may name the
+// source language among the candidates it is given ("" if unsure). A
+// direction the model cannot translate is a usage error. name is how
+// messages call the model.
+func openTranslator(model, from, to string, detect func(langs []string) string) (t *translate.Translator, name, src, tgt string, err error) {
+	if model == "" {
+		if from == "" && to == "" && detect != nil {
+			from = detect(models.Languages())
 		}
-		return t, models.Name, nil
+		if from, to, err = resolveLangs("the embedded models", true, models.Languages(), func(f, t string) bool {
+			_, ok := models.For(f, t)
+			return ok
+		}, from, to); err != nil {
+			return nil, "", "", "", err
+		}
+		model, _ = models.For(from, to)
+	}
+	if t, name, err = loadTranslator(model); err != nil {
+		return nil, "", "", "", err
+	}
+	if from == "" && to == "" && detect != nil {
+		from = detect(t.Languages())
+	}
+	if src, tgt, err = resolveLangs("model "+name, false, t.Languages(), t.Supports, from, to); err != nil {
+		return nil, "", "", "", err
+	}
+	return t, name, src, tgt, nil
+}
+
+// loadTranslator returns the model named by --model: an embedded one or a
+// model file. name is how messages call it.
+func loadTranslator(model string) (t *translate.Translator, name string, err error) {
+	if models.IsEmbedded(model) {
+		t, err := models.Load(model)
+		if err != nil {
+			return nil, "", trimLib(err)
+		}
+		return t, model, nil
 	}
 	if _, err := os.Stat(model); errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("--model %s: no such file (the embedded model is %s)", model, models.Name)
+		return nil, "", fmt.Errorf("--model %s: no such file (the embedded models are %s)", model, joinAnd(embeddedMTNames()))
 	}
 	t, err = translate.LoadFile(model)
 	if err != nil {
@@ -42,11 +76,19 @@ func loadTranslator(model string) (t *translate.Translator, name string, err err
 	return t, model, nil
 }
 
-// resolveLangs fills in --from and --to: en→es when neither is given (or
-// the model's first two languages if it lacks those), else the model's
-// other language. A direction the model cannot translate is a usage error.
-func resolveLangs(t *translate.Translator, name, from, to string) (string, string, error) {
-	langs := t.Languages()
+func embeddedMTNames() []string {
+	var names []string
+	for _, m := range models.List() {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// resolveLangs fills in --from and --to for what (a model, or the
+// embedded models together: plural) translating between langs: en→es when
+// neither is given (or the first two languages if it lacks those), else
+// the other language. A direction it cannot translate is a usage error.
+func resolveLangs(what string, plural bool, langs []string, supports func(from, to string) bool, from, to string) (string, string, error) {
 	other := func(l string) string {
 		for _, x := range langs {
 			if x != l {
@@ -58,7 +100,7 @@ func resolveLangs(t *translate.Translator, name, from, to string) (string, strin
 	switch {
 	case from == "" && to == "":
 		from, to = "en", "es"
-		if !t.Supports(from, to) {
+		if !supports(from, to) && len(langs) >= 2 {
 			from, to = langs[0], langs[1]
 		}
 	case to == "":
@@ -66,17 +108,39 @@ func resolveLangs(t *translate.Translator, name, from, to string) (string, strin
 	case from == "":
 		from = other(to)
 	}
-	if t.Supports(from, to) {
+	if supports(from, to) {
 		return from, to, nil
 	}
 	for _, l := range []string{from, to} {
 		if !slices.Contains(langs, l) {
-			return "", "", usagef(nil, "model %s does not know the language %q: it translates between %s",
-				name, l, joinAnd(langs))
+			if plural {
+				return "", "", usagef(nil, "%s do not know the language %q: they translate between %s", what, l, joinAnd(langs))
+			}
+			return "", "", usagef(nil, "%s does not know the language %q: it translates between %s", what, l, joinAnd(langs))
 		}
 	}
-	return "", "", usagef(nil, "model %s cannot translate %s→%s: it translates between %s",
-		name, from, to, joinAnd(langs))
+	verb := "it translates"
+	if plural {
+		verb = "they translate"
+	}
+	var dirs []string // the directions it does translate
+	all := true
+	for _, a := range langs {
+		for _, b := range langs {
+			if a == b {
+				continue
+			}
+			if supports(a, b) {
+				dirs = append(dirs, a+"→"+b)
+			} else {
+				all = false
+			}
+		}
+	}
+	if all || len(dirs) == 0 {
+		return "", "", usagef(nil, "%s cannot translate %s→%s: %s between %s", what, from, to, verb, joinAnd(langs))
+	}
+	return "", "", usagef(nil, "%s cannot translate %s→%s: %s %s only", what, from, to, verb, joinAnd(dirs))
 }
 
 // joinAnd joins words as "a, b and c".
@@ -325,9 +389,18 @@ func runTrainMT(ctx context.Context, o trainMTOptions, s *Streams, args []string
 	prov["data"] = o.train
 	prov["dev"] = o.dev
 	prov["langs"] = o.langs
-	prov["command"] = "parley train mt " + strings.Join(args, " ")
+	if best >= 0 || prov["command"] == "" {
+		// This run made the kept model (else a resumed run kept the one
+		// an earlier run made, and its command).
+		prov["command"] = "parley train mt " + strings.Join(args, " ")
+	}
 	if err := t.SaveFile(o.out, translate.SaveOptions{Float16: o.float16, Int8: o.int8, Provenance: prov}); err != nil {
 		return trimLib(err)
+	}
+	if best < 0 {
+		fmt.Fprintf(s.Err, "train mt: kept %s: no evaluation of this run beat its dev BLEU %s (greedy); %s.last holds the latest state\n",
+			o.out, cmp.Or(prov["dev_bleu_greedy"], "?"), o.out)
+		return nil
 	}
 	fmt.Fprintf(s.Err, "train mt: wrote %s (dev BLEU %.2f, greedy)\n", o.out, best)
 	return nil
@@ -353,7 +426,7 @@ type evalMTOptions struct {
 }
 
 func (o *evalMTOptions) addFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.model, "model", models.Name, "translation model: the embedded en-es, or a `file` from 'parley train mt'")
+	fs.StringVar(&o.model, "model", "", "translation model: en-es or es-en (embedded), or a `file` from 'parley train mt' (default: the embedded model for the direction)")
 	fs.StringVar(&o.data, "data", "", "test pairs: a `TSV` file whose columns are the model's two languages in order (en<TAB>es)")
 	fs.StringVar(&o.from, "from", "", "source `language` (default en; the other column is the reference)")
 	fs.StringVar(&o.to, "to", "", "target `language` (default: the model's other language)")
@@ -393,11 +466,7 @@ func runEvalMT(ctx context.Context, o evalMTOptions, s *Streams) error {
 	if !(o.lengthPenalty >= 0 && o.lengthPenalty <= 5) {
 		return usagef(nil, "--length-penalty %v: want 0 to 5", o.lengthPenalty)
 	}
-	t, name, err := loadTranslator(o.model)
-	if err != nil {
-		return err
-	}
-	from, to, err := resolveLangs(t, name, o.from, o.to)
+	t, name, from, to, err := openTranslator(o.model, o.from, o.to, nil)
 	if err != nil {
 		return err
 	}

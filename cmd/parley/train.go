@@ -40,10 +40,12 @@ TARGETS
 	                      Rhasspy-style .ini template grammar
 	       --dev PATH     dev data: early stopping and confidence calibration
 	       --out FILE     the model file (default nlu.safetensors)
+	       --crf          a CRF slot layer (learned tag-transition scores)
 	       --epochs N, --max-time DURATION, --float16=false, --int8, --json
 
 	mt     machine translation between two languages, both ways in one
-	       model (a target-language tag is the decoder's first input).
+	       model (a target-language tag is the decoder's first input),
+	       or one way with --one-way.
 	       Flags:
 	       --train TSV    training pairs, "source<TAB>target" a line, the
 	                      columns in the order of --langs (.gz allowed)
@@ -112,7 +114,8 @@ TARGETS
 	       the line sacreBLEU prints) and chrF2 of the translations of
 	       the test sources, with the speed (sentences and target tokens
 	       per second). Flags:
-	       --model FILE   the model (default: the embedded en-es)
+	       --model FILE   the model: a file, or en-es / es-en (default:
+	                      the embedded model for the direction)
 	       --data TSV     test pairs, one "en<TAB>es" a line: the model's
 	                      languages in order, whatever the direction
 	       --from, --to   the direction (default en → es); --from es

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -42,7 +43,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func (o *translateOptions) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.from, "from", "", "source `language` (default en, or the model's other language when --to is given)")
 	fs.StringVar(&o.to, "to", "", "target `language` (default es, or the model's other language when --from is given)")
-	fs.StringVar(&o.model, "model", models.Name, "translation model: the embedded en-es, or a `file` from 'parley train mt'")
+	fs.StringVar(&o.model, "model", "", "translation model: en-es or es-en (embedded), or a `file` from 'parley train mt' (default: the embedded model for the direction)")
 	fs.IntVar(&o.beam, "beam", 5, "beam `width` (1: greedy)")
 	fs.Float64Var(&o.lengthPenalty, "length-penalty", 0.6, "beam search length normalisation `α` (GNMT; 0: none; higher favours longer translations)")
 	fs.IntVar(&o.nbest, "nbest", 0, "print the `K` best translations of each line: i ||| text ||| score")
@@ -60,11 +61,12 @@ func newTranslateCommand() *Command {
 	var opts translateOptions
 	return &Command{
 		Name:  "translate",
-		Usage: "[--from LANG] [--to LANG] [--model en-es|FILE] [--beam N] [--nbest K] [--align] [--json] [--srt] [-o OUT] [--input FILE]... [TEXT...]",
+		Usage: "[--from LANG] [--to LANG] [--model en-es|es-en|FILE] [--beam N] [--nbest K] [--align] [--json] [--srt] [-o OUT] [--input FILE]... [TEXT...]",
 		Short: "translate text or SRT subtitles between languages",
 		Long: `
-Translate translates text with a neural translation model, offline: the
-embedded English ↔ Spanish model (en-es, both directions) or a model
+Translate translates text with a neural translation model, offline: an
+embedded model — en-es for English → Spanish, es-en for Spanish →
+English (chosen by --from/--to unless --model names one) — or a model
 file from 'parley train mt'.
 
 Each TEXT argument is one line to translate. Without TEXT, the lines of
@@ -77,8 +79,13 @@ bad bytes replaced by U+FFFD; a line longer than --max-pieces subword
 pieces is split at sentence ends (else between words) and translated in
 parts. Both give a warning on standard error that names FILE:LINE.
 
---from and --to default to en and es; given one, the other defaults to
-the model's other language.
+With neither --from nor --to, the input's language chooses the
+direction: frequent words and letters of English, Spanish, French and
+German are counted over all the input (over each line as it is typed in
+a terminal), and a note on standard error says when this turns the
+direction away from the default. Input with no such evidence (names,
+numbers) goes en → es. Given one of --from and --to, the other defaults
+to the model's other language.
 
 OUTPUT
 	(default)   the translation
@@ -181,23 +188,14 @@ func runTranslate(ctx context.Context, o translateOptions, s *Streams, args []st
 	if err != nil {
 		return err
 	}
-	t, name, err := loadTranslator(o.model)
-	if err != nil {
-		return err
-	}
-	from, to, err := resolveLangs(t, name, o.from, o.to)
-	if err != nil {
-		return err
-	}
-	j := &translateJob{o: o, s: s, t: t, opt: translate.Options{From: from, To: to,
-		Beam: max(o.beam, o.nbest), NBest: max(o.nbest, 1), Align: o.align,
-		MaxPieces: o.maxPieces, BatchSize: o.batch, LengthPenalty: lengthPenalty(o.lengthPenalty)}}
+	j := &translateJob{o: o, s: s}
 
 	// Read the input before the output is opened, so that a bad input
-	// leaves no output file.
+	// leaves no output file; and before the model is chosen, so that
+	// without --from and --to the input's language picks the direction.
 	var (
-		write func(w io.Writer) error
-		lines []inputLine
+		write  func(w io.Writer) error
+		sample []string // the text the language is detected from
 	)
 	switch {
 	case srt:
@@ -209,15 +207,41 @@ func runTranslate(ctx context.Context, o translateOptions, s *Streams, args []st
 		if err != nil {
 			return trimLib(err)
 		}
+		for _, c := range cues {
+			sample = append(sample, c.Lines...)
+		}
 		write = func(w io.Writer) error { return j.writeSRT(ctx, w, name, cues) }
 	case len(args) == 0 && (len(o.inputs) == 0 || len(o.inputs) == 1 && o.inputs[0] == "-") && isTerminal(s.In):
 		write = func(w io.Writer) error { return j.interactive(ctx, w) }
 	default:
-		if lines, err = j.readLines(ctx, args); err != nil {
+		lines, err := j.readLines(ctx, args)
+		if err != nil {
 			return err
+		}
+		for _, l := range lines {
+			sample = append(sample, l.text)
 		}
 		write = func(w io.Writer) error { return j.writeText(ctx, w, lines) }
 	}
+	detect := func(langs []string) string {
+		l, ok := translate.DetectLanguage(sample, langs)
+		if !ok {
+			return ""
+		}
+		if def := defaultSource(langs); l != def {
+			// Say so when the guess changes the direction.
+			fmt.Fprintf(s.Err, "parley translate: the input looks like %s, not %s: translating from %s (--from sets the language)\n",
+				languageName(l), languageName(def), languageName(l))
+		}
+		return l
+	}
+	t, _, from, to, err := openTranslator(o.model, o.from, o.to, detect)
+	if err != nil {
+		return err
+	}
+	j.t, j.opt = t, translate.Options{From: from, To: to,
+		Beam: max(o.beam, o.nbest), NBest: max(o.nbest, 1), Align: o.align,
+		MaxPieces: o.maxPieces, BatchSize: o.batch, LengthPenalty: lengthPenalty(o.lengthPenalty)}
 
 	var jobErr error
 	if o.out != "" {
@@ -405,11 +429,47 @@ func (j *translateJob) writeText(ctx context.Context, w io.Writer, lines []input
 	})
 }
 
-// interactive translates standard input line by line as it comes.
+// defaultSource is the source language when none is given or detected:
+// English if langs has it, else the first.
+func defaultSource(langs []string) string {
+	if slices.Contains(langs, "en") || len(langs) == 0 {
+		return "en"
+	}
+	return langs[0]
+}
+
+// languageName names the languages DetectLanguage knows.
+func languageName(code string) string {
+	switch code {
+	case "en":
+		return "English"
+	case "es":
+		return "Spanish"
+	case "fr":
+		return "French"
+	case "de":
+		return "German"
+	}
+	return code
+}
+
+// interactive translates each line as it is typed. With no --model,
+// --from or --to, each line's language picks the embedded model for it,
+// so either language can be typed.
 func (j *translateJob) interactive(ctx context.Context, w io.Writer) error {
+	auto := j.o.model == "" && j.o.from == "" && j.o.to == ""
 	n := 0
 	return eachLine(ctx, j.s.In, func(text string) error {
 		n++
+		if auto {
+			if l, ok := translate.DetectLanguage([]string{text}, models.Languages()); ok && l != j.opt.From {
+				t, _, from, to, err := openTranslator("", l, "", nil)
+				if err != nil {
+					return err
+				}
+				j.t, j.opt.From, j.opt.To = t, from, to
+			}
+		}
 		return j.writeText(ctx, w, []inputLine{{name: "<stdin>", n: n, text: text}})
 	})
 }

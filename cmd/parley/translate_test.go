@@ -45,6 +45,8 @@ func TestTranslateEmbeddedModel(t *testing.T) {
 		args  []string
 		lines int // output lines; every empty input line must give an empty one
 		empty []int
+		// stderr, if set, must appear in the standard error
+		stderr string
 	}{
 		{name: "args", args: []string{"translate", "--beam", "1", "Good morning", "", "Where is the station?"}, lines: 3, empty: []int{1}},
 		{name: "one_arg", args: []string{"translate", "--beam", "1", "Thank you"}, lines: 1},
@@ -56,12 +58,18 @@ func TestTranslateEmbeddedModel(t *testing.T) {
 		{name: "from_es", args: []string{"translate", "--beam", "1", "--from", "es", "Buenos días"}, lines: 1},
 		{name: "to_en", args: []string{"translate", "--beam", "1", "--to", "en", "Buenos días"}, lines: 1},
 		{name: "model_by_name", args: []string{"translate", "--beam", "1", "--model", "en-es", "--from", "en", "--to", "es", "Hello"}, lines: 1},
+		{name: "es_en_by_name", args: []string{"translate", "--beam", "1", "--model", "es-en", "--from", "es", "Gracias"}, lines: 1},
+		{name: "detects_spanish", args: []string{"translate", "--beam", "1", "¿Dónde está la estación?"}, lines: 1, stderr: "looks like Spanish"},
+		{name: "es_en_model_both_ways", args: []string{"translate", "--beam", "1", "--model", "es-en", "Thank you"}, lines: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runIn(tc.stdin, tc.args...)
 			if code != exitOK {
 				t.Fatalf("exit %d, stderr %s", code, stderr)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
 			}
 			got := outLines(stdout)
 			if len(got) != tc.lines {
@@ -95,7 +103,9 @@ func TestTranslateErrors(t *testing.T) {
 		stderr []string
 	}{
 		{"unsupported_from", []string{"translate", "--from", "fr", "bonjour"}, exitUsage,
-			[]string{`does not know the language "fr"`, "between en and es", "usage: parley translate"}},
+			[]string{`the embedded models do not know the language "fr"`, "between en and es", "usage: parley translate"}},
+		{"one_way_model", []string{"translate", "--model", "en-es", "--from", "es", "hola"}, exitUsage,
+			[]string{"model en-es cannot translate es→en: it translates en→es only", "usage: parley translate"}},
 		{"unsupported_to", []string{"translate", "--from", "en", "--to", "de", "hello"}, exitUsage,
 			[]string{`"de"`, "between en and es"}},
 		{"same_language", []string{"translate", "--from", "en", "--to", "en", "hello"}, exitUsage,
@@ -187,15 +197,17 @@ func TestTranslateModelsList(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(got, func(m modelInfo) bool { return m.Name == "en-es" })
-	if i < 0 {
-		t.Fatalf("no en-es model in %s", stdout)
-	}
-	if m := got[i]; m.Task != "translate" || !slices.Equal(m.Languages, []string{"en", "es"}) || m.Bytes <= 0 {
-		t.Errorf("en-es entry %+v", m)
+	for _, name := range []string{"en-es", "es-en"} {
+		i := slices.IndexFunc(got, func(m modelInfo) bool { return m.Name == name })
+		if i < 0 {
+			t.Fatalf("no %s model in %s", name, stdout)
+		}
+		if m := got[i]; m.Task != "translate" || !slices.Equal(m.Languages, []string{"en", "es"}) || m.Bytes <= 0 || m.Provenance["data"] == "" {
+			t.Errorf("%s entry %+v", name, m)
+		}
 	}
 	code, stdout, _ = runCLI("models")
-	if code != exitOK || !regexp.MustCompile(`(?m)^en-es +translate +`).MatchString(stdout) {
+	if code != exitOK || !regexp.MustCompile(`(?m)^en-es +translate +`).MatchString(stdout) || !regexp.MustCompile(`(?m)^es-en +translate +`).MatchString(stdout) {
 		t.Errorf("table: exit %d\n%s", code, stdout)
 	}
 }
@@ -278,5 +290,33 @@ func TestSplitTags(t *testing.T) {
 		if p != tc.prefix || b != tc.body || s != tc.suffix {
 			t.Errorf("splitTags(%q) = %q, %q, %q; want %q, %q, %q", tc.in, p, b, s, tc.prefix, tc.body, tc.suffix)
 		}
+	}
+}
+
+// TestTranslateInteractiveAutoDirection: typed lines pick their direction
+// one by one when no --model, --from or --to is given.
+func TestTranslateInteractiveAutoDirection(t *testing.T) {
+	interact := func(input string) (lines []string, dir string) {
+		t.Helper()
+		tr, _, from, to, err := openTranslator("", "", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		j := &translateJob{o: translateOptions{beam: 1}, s: &Streams{In: strings.NewReader(input), Out: &out, Err: &errb},
+			t: tr, opt: translate.Options{From: from, To: to, Beam: 1, NBest: 1, MaxPieces: 200, BatchSize: 32}}
+		if err := j.interactive(context.Background(), &out); err != nil {
+			t.Fatal(err)
+		}
+		return outLines(out.String()), j.opt.From + "→" + j.opt.To
+	}
+	// "Tom" holds no evidence: the direction stays es→en.
+	lines, dir := interact("¿Dónde está la estación?\nTom\n")
+	if len(lines) != 2 || strings.Contains(lines[0], "¿") || dir != "es→en" {
+		t.Errorf("Spanish, then no evidence: %q, direction %s", lines, dir)
+	}
+	lines, dir = interact("¿Dónde está la estación?\nWhere is the station?\n")
+	if len(lines) != 2 || dir != "en→es" {
+		t.Errorf("Spanish, then English: %q, direction %s", lines, dir)
 	}
 }

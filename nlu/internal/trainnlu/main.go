@@ -26,6 +26,7 @@ func main() {
 	lr := flag.Float64("lr", 0, "learning rate (0: default)")
 	decay := flag.Float64("lr-decay", 0, "learning rate decay per epoch (0: default)")
 	hidden := flag.Int("hidden", 0, "encoder hidden size (0: default)")
+	layers := flag.Int("layers", 0, "encoder BiLSTM layers (0: default)")
 	dropout := flag.Float64("dropout", -1, "dropout (-1: default)")
 	patience := flag.Int("patience", -1, "early stopping patience (-1: default)")
 	maxTime := flag.Duration("max-time", 0, "training time limit")
@@ -61,6 +62,9 @@ func main() {
 	}
 	if *decay > 0 {
 		cfg.LRDecay = *decay
+	}
+	if *layers > 0 {
+		cfg.Model.Layers = *layers
 	}
 	if *hidden > 0 {
 		cfg.Model.Hidden = *hidden
