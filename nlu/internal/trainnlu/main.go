@@ -27,6 +27,7 @@ func main() {
 	decay := flag.Float64("lr-decay", 0, "learning rate decay per epoch (0: default)")
 	hidden := flag.Int("hidden", 0, "encoder hidden size (0: default)")
 	layers := flag.Int("layers", 0, "encoder BiLSTM layers (0: default)")
+	wordDrop := flag.Float64("word-dropout", -1, "probability of replacing a training word by <unk> (-1: default)")
 	dropout := flag.Float64("dropout", -1, "dropout (-1: default)")
 	patience := flag.Int("patience", -1, "early stopping patience (-1: default)")
 	maxTime := flag.Duration("max-time", 0, "training time limit")
@@ -62,6 +63,9 @@ func main() {
 	}
 	if *decay > 0 {
 		cfg.LRDecay = *decay
+	}
+	if *wordDrop >= 0 {
+		cfg.WordDropout = *wordDrop
 	}
 	if *layers > 0 {
 		cfg.Model.Layers = *layers
