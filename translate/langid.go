@@ -11,9 +11,9 @@ import (
 // (the languages of the Tatoeba pairs in ../shared/data), is meant for a
 // choice among the few languages of a model, and needs no data files.
 
-// langWords are frequent words of each language (lower case). A word in
-// several lists counts for each.
-var langWords = map[string][]string{
+// langWords are frequent words of each language (lower case), as sets
+// built once (read only). A word in several lists counts for each.
+var langWords = wordSets(map[string][]string{
 	"en": strings.Fields(`the is are was were i you he she it we they to of and an in on that this what where
 		have has do does did not my your with for be can will at how there don't i'm it's he's
 		isn't didn't can't won't there's what's let's please would could should very like want
@@ -27,6 +27,19 @@ var langWords = map[string][]string{
 		c'est suis mon ma du au où très j'ai n'est sont êtes ai as avez était aussi mais`),
 	"de": strings.Fields(`der die das und ist ich du er sie wir ihr nicht ein eine zu mit auf den dem des sind
 		bin hast habe hat was wo wie sehr kein keine mein meine dich mich dir mir auch aber noch`),
+})
+
+// wordSets turns word lists into sets.
+func wordSets(lists map[string][]string) map[string]map[string]bool {
+	sets := make(map[string]map[string]bool, len(lists))
+	for l, ws := range lists {
+		set := make(map[string]bool, len(ws))
+		for _, w := range ws {
+			set[w] = true
+		}
+		sets[l] = set
+	}
+	return sets
 }
 
 // langLetters are letters that point to a language (each hit counts as a
@@ -42,13 +55,9 @@ var langLetters = map[string]string{
 // (no known words or letters: names, numbers, emoji) or when two
 // languages score the same.
 func DetectLanguage(texts []string, langs []string) (lang string, ok bool) {
-	words := map[string]map[string]bool{}
+	words := map[string]map[string]bool{} // the sets of the languages asked for
 	for _, l := range langs {
-		if ws, known := langWords[l]; known {
-			set := make(map[string]bool, len(ws))
-			for _, w := range ws {
-				set[w] = true
-			}
+		if set, known := langWords[l]; known {
 			words[l] = set
 		}
 	}

@@ -55,9 +55,10 @@ func translationModelInfos() []modelInfo {
 		}
 		m.Languages = t.Languages()
 		m.Provenance = t.Provenance()
-		m.Description = fmt.Sprintf("translation %s → %s only", info.From, info.To)
 		if t.Supports(info.To, info.From) {
 			m.Description = fmt.Sprintf("translation %s → %s (the default for it) and %s → %s, one model", info.From, info.To, info.To, info.From)
+		} else {
+			m.Description = fmt.Sprintf("translation %s → %s only", info.From, info.To)
 		}
 		out = append(out, m)
 	}

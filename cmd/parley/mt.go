@@ -111,17 +111,14 @@ func resolveLangs(what string, plural bool, langs []string, supports func(from, 
 	if supports(from, to) {
 		return from, to, nil
 	}
+	knows, verb := "does not know", "it translates"
+	if plural {
+		knows, verb = "do not know", "they translate"
+	}
 	for _, l := range []string{from, to} {
 		if !slices.Contains(langs, l) {
-			if plural {
-				return "", "", usagef(nil, "%s do not know the language %q: they translate between %s", what, l, joinAnd(langs))
-			}
-			return "", "", usagef(nil, "%s does not know the language %q: it translates between %s", what, l, joinAnd(langs))
+			return "", "", usagef(nil, "%s %s the language %q: %s between %s", what, knows, l, verb, joinAnd(langs))
 		}
-	}
-	verb := "it translates"
-	if plural {
-		verb = "they translate"
 	}
 	var dirs []string // the directions it does translate
 	all := true
